@@ -1,0 +1,194 @@
+"""The machinery every middleware shares: scope, transport policy, retry, sub-requests.
+
+A middleware of this package is an :class:`AuthMiddleware`: a callable object
+that aiohttp calls as ``await middleware(request, handler)`` on **every hop**
+of a request, redirects included. The base class decides, before anything
+else, whether this hop may carry credentials at all:
+
+1. the request's origin must be admitted by the :class:`~aiohttp_auth._origins.OriginScope`
+   (``origins=``); any other origin passes through untouched;
+2. a secret must not travel over plain ``http://`` to a non-loopback host
+   (:class:`~aiohttp_auth.errors.InsecureTransportError`) unless ``allow_http=True``.
+
+Only then does it call the subclass's :meth:`AuthMiddleware.authenticate`,
+which adapts aiohttp to the sans-IO protocol code. Subclasses that must send a
+request again (a Digest challenge, an expired OAuth 2 token) use
+:meth:`AuthMiddleware.retry_once`; sub-requests (token endpoints, discovery)
+use :func:`subrequest`, which can never re-enter a middleware.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Final, Literal
+
+from aiohttp import ClientRequest, ClientResponse, ClientSession
+from aiohttp.client import _RequestContextManager
+from aiohttp.client_middlewares import ClientHandlerType
+from aiohttp.payload import AsyncIterablePayload, Payload
+from yarl import URL
+
+from ._origins import Origin, OriginsArg, OriginScope, is_secure_transport
+from ._redact import logger, safe_url
+from .errors import BodyNotReplayableError, ConfigurationError, InsecureTransportError
+
+__all__ = ["MAX_RETRIES", "AuthMiddleware", "body_is_replayable", "subrequest"]
+
+#: How often one middleware may resend one hop of a request.
+MAX_RETRIES: Final = 1
+
+# Set on a ClientRequest by retry_once: which middlewares already resent it.
+_RETRIED_ATTR: Final = "_aiohttp_auth_retried"
+
+
+def body_is_replayable(request: ClientRequest) -> bool:
+    """Tell whether *request*'s body can be sent again intact.
+
+    bytes, str, JSON, form data and files are resent intact by aiohttp; a
+    streaming body (an async generator) is sent once and then goes out empty,
+    unless it was buffered with ``await request.body.as_bytes()`` first.
+    """
+    body = request.body
+    if not isinstance(body, Payload):
+        return True  # b"": no body at all
+    consumed = getattr(body, "consumed", None)
+    if consumed is not None:
+        return not consumed
+    # aiohttp 3.12.0 has no `consumed`: a streaming payload is gone once sent.
+    return not isinstance(body, AsyncIterablePayload)  # pragma: no cover - aiohttp 3.12.0
+
+
+def subrequest(
+    session: ClientSession, method: str, url: str | URL, **kwargs: Any
+) -> _RequestContextManager:
+    """Send a request through *session* that no middleware sees.
+
+    This is the recursion guard for token endpoints and discovery documents:
+    ``middlewares=()`` disables the session's middlewares for this request
+    only, so a middleware can call the very session it is installed on (from
+    ``request.session``) without re-entering itself or deadlocking on its own
+    lock, while reusing the session's connector, TLS settings, proxy, cookies
+    and timeouts. Redirects are not followed unless asked for: a 307/308 would
+    resend a body holding client secrets to wherever ``Location`` points.
+
+    Use it as ``async with subrequest(request.session, "POST", url, data=...) as resp:``.
+    """
+    kwargs.setdefault("allow_redirects", False)
+    return session.request(method, url, middlewares=(), **kwargs)
+
+
+class AuthMiddleware(abc.ABC):
+    """Base class of every aiohttp_auth middleware.
+
+    Args:
+        origins: where the credentials may go. ``None`` binds the middleware to
+            the origin of the first request it authenticates; otherwise one or
+            more origins (``"https://api.example.com"``) or URL prefixes
+            (``"https://example.com/api/"``). Requests elsewhere pass untouched.
+        allow_http: send secrets over plain ``http://`` to non-loopback hosts
+            too. Off by default: anyone on the path could read them.
+    """
+
+    #: Whether what this middleware adds is itself a secret (a token, a
+    #: password). Signatures are not: a signing middleware sets this to False.
+    sends_secret: bool = True
+
+    def __init__(self, *, origins: OriginsArg = None, allow_http: bool = False) -> None:
+        if not isinstance(allow_http, bool):
+            raise ConfigurationError(f"allow_http: expected True or False, got {allow_http!r}")
+        self._scope = OriginScope(origins)
+        self._allow_http = allow_http
+        # Origins already checked against the transport policy (bounded: only
+        # admitted origins get here).
+        self._transport_ok: set[Origin] = set()
+
+    @property
+    def scope(self) -> OriginScope:
+        """The origins this middleware sends credentials to."""
+        return self._scope
+
+    async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+        """Authenticate *request* if its origin is in scope; otherwise pass it on."""
+        url = request.url
+        if not self._scope.admits(url):
+            logger.debug(
+                "%s: %s is outside its origins; sending no credentials",
+                type(self).__name__,
+                safe_url(url),
+            )
+            return await handler(request)
+        self._check_transport(url)
+        if self._scope.unbound:
+            origin = self._scope.bind(url)
+            logger.debug("%s: bound to origin %s", type(self).__name__, origin)
+        return await self.authenticate(request, handler)
+
+    def _check_transport(self, url: URL) -> None:
+        origin = Origin(url.scheme, url.raw_host or "", url.port or 0)
+        if origin in self._transport_ok:
+            return
+        if self.sends_secret and not self._allow_http and not is_secure_transport(url):
+            raise InsecureTransportError(
+                f"{type(self).__name__} refuses to send a secret over plain http to "
+                f"{origin}: use https, or pass allow_http=True if the network path "
+                "is trusted",
+                url=safe_url(url),
+            )
+        self._transport_ok.add(origin)
+
+    @abc.abstractmethod
+    async def authenticate(
+        self, request: ClientRequest, handler: ClientHandlerType
+    ) -> ClientResponse:
+        """Add credentials to *request*, send it with *handler* and return the response.
+
+        Called only for requests in scope over an acceptable transport.
+        """
+
+    async def retry_once(
+        self,
+        request: ClientRequest,
+        handler: ClientHandlerType,
+        response: ClientResponse,
+        *,
+        if_consumed: Literal["return", "raise"] = "return",
+    ) -> ClientResponse:
+        """Send *request* again after *response*, at most once per middleware and hop.
+
+        Update the request's headers before calling this. The first response
+        is released (so its connection returns to the pool) before the resend.
+
+        Args:
+            request: the request to resend, already updated.
+            handler: the next handler in aiohttp's chain.
+            response: the response that asked for the retry.
+            if_consumed: what to do when the body is a consumed stream that
+                would go out empty: ``"return"`` gives *response* back to the
+                caller unreleased, ``"raise"`` raises
+                :class:`~aiohttp_auth.errors.BodyNotReplayableError`.
+
+        Returns:
+            The response to the resent request, or *response* when no resend is
+            possible (already retried, or a consumed body with ``"return"``).
+        """
+        retried: set[int] = getattr(request, _RETRIED_ATTR, None) or set()
+        name = type(self).__name__
+        if id(self) in retried:
+            logger.debug("%s: %s already retried once; not again", name, safe_url(request.url))
+            return response
+        if not body_is_replayable(request):
+            message = (
+                f"{name}: the request to {safe_url(request.url)} got status "
+                f"{response.status} and its streaming body was already sent, so it "
+                "cannot be retried; send bytes or a file, or authenticate preemptively"
+            )
+            if if_consumed == "raise":
+                response.release()
+                raise BodyNotReplayableError(message)
+            logger.warning("%s", message)
+            return response
+        retried.add(id(self))
+        setattr(request, _RETRIED_ATTR, retried)
+        response.release()
+        logger.debug("%s: retrying %s once", name, safe_url(request.url))
+        return await handler(request)

@@ -1,0 +1,119 @@
+"""The one exception tree of aiohttp_auth.
+
+Every error the package raises is an :class:`AuthError`, which is an
+:class:`aiohttp.ClientError`, so code that already handles aiohttp's client
+errors handles ours too::
+
+    aiohttp.ClientError
+     └── AuthError
+          ├── ConfigurationError        bad arguments, known at construction
+          ├── InsecureTransportError    a secret would travel over plain http
+          ├── CredentialError           a credential provider failed or gave garbage
+          ├── BodyNotReplayableError    a retry would resend a consumed stream
+          ├── ChallengeError            a malformed WWW-Authenticate challenge
+          ├── SigningError              a request cannot be signed correctly
+          ├── TokenError                a token could not be obtained
+          │    └── OAuth2Error          the token endpoint answered an RFC 6749 §5.2 error
+          └── StoreError                a token store failed (locked, corrupt, unreachable)
+
+Messages say what went wrong and what to do about it. None of them ever
+contains a secret: errors carry names, URLs (without query strings) and
+lengths, never the credential itself.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+
+__all__ = [
+    "AuthError",
+    "BodyNotReplayableError",
+    "ChallengeError",
+    "ConfigurationError",
+    "CredentialError",
+    "InsecureTransportError",
+    "OAuth2Error",
+    "SigningError",
+    "StoreError",
+    "TokenError",
+]
+
+
+class AuthError(aiohttp.ClientError):
+    """Root of every error raised by aiohttp_auth."""
+
+
+class ConfigurationError(AuthError, ValueError):
+    """An argument is missing, of the wrong type, or has an invalid value.
+
+    Raised at construction whenever the problem can be known then. It is also a
+    :class:`ValueError`, so generic argument validation code catches it.
+    """
+
+
+class InsecureTransportError(AuthError):
+    """A secret would be sent over plain ``http://`` to a non-loopback host.
+
+    Attributes:
+        url: the request URL (without its query string) that was refused.
+    """
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class CredentialError(AuthError):
+    """A credential provider (such as a token callable) failed or returned garbage."""
+
+
+class BodyNotReplayableError(AuthError):
+    """A retry would need to resend a request body that was already consumed.
+
+    Streaming bodies (async generators, unseekable files) can be sent once. Pass
+    ``bytes`` or a file, or let the middleware authenticate preemptively, so the
+    first attempt already succeeds.
+    """
+
+
+class ChallengeError(AuthError):
+    """A ``WWW-Authenticate`` or ``Proxy-Authenticate`` challenge is malformed (RFC 9110 §11)."""
+
+
+class SigningError(AuthError):
+    """A request cannot be signed correctly, so it is not sent at all."""
+
+
+class TokenError(AuthError):
+    """A token could not be obtained from, or understood from, a token endpoint."""
+
+
+class OAuth2Error(TokenError):
+    """The token endpoint answered with an OAuth 2 error response (RFC 6749 §5.2).
+
+    Attributes:
+        error: the ``error`` code, e.g. ``"invalid_grant"``.
+        description: the server's ``error_description``, if any.
+        uri: the server's ``error_uri``, if any.
+    """
+
+    def __init__(
+        self,
+        error: str,
+        description: str | None = None,
+        uri: str | None = None,
+        *,
+        message: str | None = None,
+    ) -> None:
+        self.error = error
+        self.description = description
+        self.uri = uri
+        if message is None:
+            message = f"The token endpoint answered {error!r}"
+            if description:
+                message += f": {description}"
+        super().__init__(message)
+
+
+class StoreError(AuthError):
+    """A token store failed: locked, corrupt, unreachable or misconfigured."""

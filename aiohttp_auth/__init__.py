@@ -9,6 +9,7 @@ from ._middleware import AuthMiddleware as AuthMiddleware
 from ._middleware import subrequest as subrequest
 from ._origins import Origin as Origin
 from ._origins import OriginScope as OriginScope
+from .digest import DigestAuthMiddleware as DigestAuthMiddleware
 from .errors import AuthError as AuthError
 from .errors import BodyNotReplayableError as BodyNotReplayableError
 from .errors import ChallengeError as ChallengeError
@@ -35,6 +36,7 @@ __all__ = [
     "ChallengeError",
     "ConfigurationError",
     "CredentialError",
+    "DigestAuthMiddleware",
     "InsecureTransportError",
     "OAuth2Error",
     "Origin",

@@ -1,20 +1,21 @@
 """The machinery every middleware shares: scope, transport policy, retry, sub-requests.
 
-A middleware of this package is an :class:`AuthMiddleware`: a callable object
+A middleware of this package is an [`AuthMiddleware`][]: a callable object
 that aiohttp calls as ``await middleware(request, handler)`` on **every hop**
 of a request, redirects included. The base class decides, before anything
 else, whether this hop may carry credentials at all:
 
-1. the request's origin must be admitted by the :class:`~aiohttp_auth._origins.OriginScope`
+1. the request's origin must be admitted by the [`OriginScope`][aiohttp_auth._origins.OriginScope]
    (``origins=``); any other origin passes through untouched;
 2. a secret must not travel over plain ``http://`` to a non-loopback host
-   (:class:`~aiohttp_auth.errors.InsecureTransportError`) unless ``allow_http=True``.
+   ([`InsecureTransportError`][aiohttp_auth.errors.InsecureTransportError])
+   unless ``allow_http=True``.
 
-Only then does it call the subclass's :meth:`AuthMiddleware.authenticate`,
+Only then does it call the subclass's [`AuthMiddleware.authenticate`][],
 which adapts aiohttp to the sans-IO protocol code. Subclasses that must send a
 request again (a Digest challenge, an expired OAuth 2 token) use
-:meth:`AuthMiddleware.retry_once`; sub-requests (token endpoints, discovery)
-use :func:`subrequest`, which can never re-enter a middleware.
+[`AuthMiddleware.retry_once`][]; sub-requests (token endpoints, discovery)
+use [`subrequest`][], which can never re-enter a middleware.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any, Final, Literal
 from aiohttp import ClientRequest, ClientResponse, ClientSession
 from aiohttp.client import _RequestContextManager
 from aiohttp.client_middlewares import ClientHandlerType
-from aiohttp.payload import AsyncIterablePayload, Payload
+from aiohttp.payload import AsyncIterablePayload, IOBasePayload, Payload
 from yarl import URL
 
 from ._origins import Origin, OriginsArg, OriginScope, is_secure_transport
@@ -34,19 +35,23 @@ from .errors import BodyNotReplayableError, ConfigurationError, InsecureTranspor
 
 __all__ = ["MAX_RETRIES", "AuthMiddleware", "body_is_replayable", "subrequest"]
 
-#: How often one middleware may resend one hop of a request.
 MAX_RETRIES: Final = 1
+"""How often one middleware may resend one hop of a request."""
 
 # Set on a ClientRequest by retry_once: which middlewares already resent it.
 _RETRIED_ATTR: Final = "_aiohttp_auth_retried"
+
+# Payloads aiohttp 3.12.0 can send only once (3.12.1 made the others reusable).
+_SENT_ONCE_ON_3_12_0: Final = (AsyncIterablePayload, IOBasePayload)
 
 
 def body_is_replayable(request: ClientRequest) -> bool:
     """Tell whether *request*'s body can be sent again intact.
 
-    bytes, str, JSON, form data and files are resent intact by aiohttp; a
-    streaming body (an async generator) is sent once and then goes out empty,
-    unless it was buffered with ``await request.body.as_bytes()`` first.
+    bytes, str, JSON, form data and files are resent intact by aiohttp (3.12.1
+    and later); a streaming body (an async generator) is sent once and then
+    goes out empty, unless it was buffered with ``await request.body.as_bytes()``
+    first.
     """
     body = request.body
     if not isinstance(body, Payload):
@@ -54,8 +59,10 @@ def body_is_replayable(request: ClientRequest) -> bool:
     consumed = getattr(body, "consumed", None)
     if consumed is not None:
         return not consumed
-    # aiohttp 3.12.0 has no `consumed`: a streaming payload is gone once sent.
-    return not isinstance(body, AsyncIterablePayload)  # pragma: no cover - aiohttp 3.12.0
+    # aiohttp 3.12.0 has no `consumed`: a streaming payload is gone once sent,
+    # and a file or BytesIO payload is closed after its first write, so a resend
+    # fails with "I/O operation on closed file".
+    return not isinstance(body, _SENT_ONCE_ON_3_12_0)  # pragma: no cover - aiohttp 3.12.0
 
 
 def subrequest(
@@ -89,9 +96,10 @@ class AuthMiddleware(abc.ABC):
             too. Off by default: anyone on the path could read them.
     """
 
-    #: Whether what this middleware adds is itself a secret (a token, a
-    #: password). Signatures are not: a signing middleware sets this to False.
     sends_secret: bool = True
+    """Whether what this middleware adds is itself a secret (a token, a
+    password). Signatures are not: a signing middleware sets this to False.
+    """
 
     def __init__(self, *, origins: OriginsArg = None, allow_http: bool = False) -> None:
         if not isinstance(allow_http, bool):
@@ -165,7 +173,7 @@ class AuthMiddleware(abc.ABC):
             if_consumed: what to do when the body is a consumed stream that
                 would go out empty: ``"return"`` gives *response* back to the
                 caller unreleased, ``"raise"`` raises
-                :class:`~aiohttp_auth.errors.BodyNotReplayableError`.
+                [`BodyNotReplayableError`][aiohttp_auth.errors.BodyNotReplayableError].
 
         Returns:
             The response to the resent request, or *response* when no resend is

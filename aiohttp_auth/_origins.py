@@ -2,7 +2,7 @@
 
 A credential must reach only the servers it was meant for. aiohttp runs client
 middlewares again on every redirect hop, so every middleware asks an
-:class:`OriginScope` before it adds anything to a request.
+[`OriginScope`][] before it adds anything to a request.
 
 An origin is the triple (scheme, host, port) of RFC 6454 §4: the scheme and
 host lower-cased, the host in its ASCII (IDNA) form, the port explicit or the
@@ -13,8 +13,9 @@ scheme's default. A *URL prefix* also restricts the path, segment-wise:
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
-from typing import NamedTuple, TypeAlias
+from typing import Final, NamedTuple, TypeAlias
 
 from yarl import URL
 
@@ -22,12 +23,18 @@ from .errors import ConfigurationError
 
 __all__ = ["Origin", "OriginScope", "OriginsArg", "is_loopback_host", "is_secure_transport"]
 
-#: What ``origins=`` accepts: ``None`` (bind to the first request's origin), one
-#: origin or URL prefix, or an iterable of them.
 OriginsArg: TypeAlias = str | URL | Iterable[str | URL] | None
+"""What ``origins=`` accepts: ``None`` (bind to the first request's origin), one
+origin or URL prefix, or an iterable of them.
+"""
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _SECURE_SCHEMES = frozenset({"https", "wss"})
+# A host name as yarl normalises it (lower case, IDNA): dot-separated labels of
+# letters, digits, "-" and "_" (which real hosts use despite RFC 1123), with an
+# optional trailing dot. It rejects what yarl lets through but no server can be
+# named: spaces, commas ("https://a, https://b" in one string), "*" wildcards.
+_HOST_NAME_RE: Final = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")
 
 
 class Origin(NamedTuple):
@@ -71,11 +78,40 @@ def is_secure_transport(url: URL) -> bool:
     return url.scheme in _SECURE_SCHEMES or is_loopback_host(url.raw_host)
 
 
+def _shown(value: object) -> str:
+    # User info, a query or a fragment may hold a password or a key: then show
+    # only where the value points, never the value itself.
+    if not isinstance(value, (str, URL)):
+        return repr(value)
+    text = str(value)
+    if not any(mark in text for mark in "@?#"):
+        return repr(text)
+    try:
+        url = URL(text)
+        where = f"{url.scheme}://{url.raw_host}" if url.scheme and url.raw_host else None
+    except Exception:  # unparsable: see parse_origin
+        where = None
+    if where is None:
+        return f"a value of {len(text)} chars (hidden: it may hold user info or a query)"
+    return f"a URL to {where} (the rest hidden)"
+
+
 def _bad(value: object, why: str) -> ConfigurationError:
     return ConfigurationError(
-        f"origins: {value!r} is not an origin or URL prefix ({why}); "
+        f"origins: {_shown(value)} is not an origin or URL prefix ({why}); "
         "expected e.g. 'https://api.example.com' or 'https://api.example.com/v1/'"
     )
+
+
+def _host_problem(host: str) -> str | None:
+    """Say what is wrong with the normalised *host* of an origin, or None."""
+    if ":" in host:  # yarl gives IPv6 literals without their brackets
+        return None  # yarl has already checked the literal
+    if _HOST_NAME_RE.fullmatch(host):
+        return None
+    if "*" in host:
+        return "wildcards are not supported; list every origin"
+    return f"{host!r} is not a host name; pass several origins as a list, not one string"
 
 
 def parse_origin(value: str | URL) -> tuple[Origin, str | None]:
@@ -86,17 +122,25 @@ def parse_origin(value: str | URL) -> tuple[Origin, str | None]:
             host and no user info, query or fragment.
     """
     if not isinstance(value, (str, URL)):
-        raise _bad(value, f"a {type(value).__name__}, not a string")
+        raise _bad(value, f"got {type(value).__name__}, expected a string or a URL")
     try:
         url = URL(value) if isinstance(value, str) else value
         host = url.raw_host
         port = url.port
-    except (ValueError, TypeError) as exc:
-        raise _bad(value, str(exc)) from None
+    except Exception as exc:
+        # yarl signals malformed URLs with ValueError, but some inputs reach an
+        # IndexError inside its parser (yarl 1.25, "https://u:[::1]x@"): any
+        # failure to parse is a configuration error, never a crash.
+        reason = str(exc) if isinstance(exc, ValueError) else type(exc).__name__
+        raise _bad(value, f"it cannot be parsed: {reason}") from None
     if url.scheme not in _DEFAULT_PORTS:
         raise _bad(value, "the scheme must be http, https, ws or wss")
     if not host:
         raise _bad(value, "it has no host")
+    if problem := _host_problem(host):
+        raise _bad(value, problem)
+    if port == 0:
+        raise _bad(value, "port 0 is not a port a server listens on")
     if url.raw_user is not None or url.raw_password is not None:
         raise _bad(value, "it must not contain user info")
     if url.raw_query_string or url.raw_fragment:
@@ -115,7 +159,7 @@ class OriginScope:
 
     Args:
         origins: ``None`` to bind to the origin of the first request that is
-            authenticated (see :meth:`bind`), or one or more origins or URL prefixes.
+            authenticated (see [`bind`][]), or one or more origins or URL prefixes.
     """
 
     __slots__ = ("_bind_first", "_origins", "_prefixes")
@@ -146,7 +190,7 @@ class OriginScope:
     def admits(self, url: URL) -> bool:
         """Tell whether a request to *url* may carry the credentials.
 
-        An unbound scope admits anything; the middleware then calls :meth:`bind`.
+        An unbound scope admits anything; the middleware then calls [`bind`][].
         """
         origin = Origin(url.scheme, url.raw_host or "", url.port or 0)
         if origin in self._origins or self._bind_first:

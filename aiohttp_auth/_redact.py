@@ -1,8 +1,8 @@
 """Keeping secrets out of reprs, log lines and exception messages.
 
-Every object that holds a credential builds its ``repr`` with :func:`redacted_repr`
+Every object that holds a credential builds its ``repr`` with [`redacted_repr`][]
 and shows secrets only as ``<redacted N chars>``. Log lines go through the one
-package logger, :data:`logger`, and name URLs with :func:`safe_url`, which drops
+package logger, [`logger`][], and name URLs with [`safe_url`][], which drops
 user info and query values (API keys and presigned signatures live there).
 """
 
@@ -16,9 +16,13 @@ from yarl import URL
 
 __all__ = ["Secret", "logger", "redacted", "redacted_repr", "safe_url"]
 
-#: The package logger. It never receives a secret: only names, URLs without
-#: query values, status codes and lengths.
 logger: Final = logging.getLogger("aiohttp_auth")
+"""The package logger. It never receives a secret: only names, URLs without
+query values, status codes and lengths.
+"""
+# A library must not print through logging's last-resort handler: warnings
+# reach the user only when the application configures logging.
+logger.addHandler(logging.NullHandler())
 
 
 def redacted(secret: str | bytes | None) -> str:
@@ -33,7 +37,7 @@ class Secret:
     """A string that does not show itself in ``repr``, ``str`` or f-strings.
 
     Compare with ``==``, which is constant-time; read the value with
-    :attr:`value` only where it is sent.
+    [`value`][] only where it is sent.
     """
 
     __slots__ = ("_value",)
@@ -74,20 +78,24 @@ class Secret:
 
 
 def redacted_repr(obj: object, **fields: object) -> str:
-    """Build ``ClassName(field=value, ...)`` for *obj*; pass secrets through :func:`redacted`."""
+    """Build ``ClassName(field=value, ...)`` for *obj*; pass secrets through [`redacted`][]."""
     inner = ", ".join(f"{name}={value}" for name, value in fields.items())
     return f"{type(obj).__name__}({inner})"
 
 
 def safe_url(url: URL | str) -> str:
-    """Render *url* for a log line or an error: no user info, no query values.
+    """Render *url* for a log line or an error: no user info, fragment or query values.
 
     Query parameter names stay, values become ``...``, because API keys,
     presigned signatures and OAuth codes travel there.
     """
     url = URL(url) if isinstance(url, str) else url
-    url = url.with_user(None).with_fragment(None) if url.is_absolute() else url
+    # Fragments carry tokens too (the implicit grant's "#access_token=...").
+    url = url.with_fragment(None)
+    if url.is_absolute():
+        url = url.with_user(None)
     if not url.raw_query_string:
         return str(url)
-    names = "&".join(f"{name}=..." for name in url.query)
+    # Each name once: multidict 6 iterates repeated names, multidict 7 does not.
+    names = "&".join(f"{name}=..." for name in dict.fromkeys(url.query))
     return f"{url.with_query(None)}?{names}"

@@ -1,8 +1,8 @@
 """The one exception tree of aiohttp_auth.
 
-Every error the package raises is an :class:`AuthError`, which is an
-:class:`aiohttp.ClientError`, so code that already handles aiohttp's client
-errors handles ours too::
+Every error the package raises is an [`AuthError`][], which is an
+`aiohttp.ClientError`, so code that already handles aiohttp's client
+errors handles ours too:
 
     aiohttp.ClientError
      └── AuthError
@@ -22,6 +22,9 @@ lengths, never the credential itself.
 """
 
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 import aiohttp
 
@@ -47,7 +50,7 @@ class ConfigurationError(AuthError, ValueError):
     """An argument is missing, of the wrong type, or has an invalid value.
 
     Raised at construction whenever the problem can be known then. It is also a
-    :class:`ValueError`, so generic argument validation code catches it.
+    `ValueError`, so generic argument validation code catches it.
     """
 
 
@@ -61,6 +64,12 @@ class InsecureTransportError(AuthError):
     def __init__(self, message: str, *, url: str) -> None:
         super().__init__(message)
         self.url = url
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # BaseException pickles only ``args``; ``url`` is keyword-only, so an
+        # error sent to another process (multiprocessing, a task queue) would
+        # fail to unpickle without this.
+        return functools.partial(type(self), url=self.url), self.args, self.__dict__
 
 
 class CredentialError(AuthError):
@@ -113,6 +122,14 @@ class OAuth2Error(TokenError):
             if description:
                 message += f": {description}"
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuild from the fields, not from ``args`` (which holds only the
+        # message), so that an unpickled error keeps its code and message.
+        rebuild = functools.partial(
+            type(self), self.error, self.description, self.uri, message=str(self)
+        )
+        return rebuild, (), self.__dict__
 
 
 class StoreError(AuthError):

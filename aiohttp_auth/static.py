@@ -2,7 +2,7 @@
 
 Each middleware adds its credential only to requests in its origin scope and
 refuses plain ``http://`` to non-loopback hosts (see
-:class:`~aiohttp_auth._middleware.AuthMiddleware`). Header values are built
+[`AuthMiddleware`][aiohttp_auth._middleware.AuthMiddleware]). Header values are built
 once at construction, so the per-request cost is one header assignment.
 """
 
@@ -24,8 +24,8 @@ from .errors import AuthError, ConfigurationError, CredentialError
 
 __all__ = ["ApiKeyMiddleware", "BasicAuthMiddleware", "BearerAuthMiddleware", "TokenSource"]
 
-#: A bearer token, or a callable (sync or async) returning one, called per request.
 TokenSource: TypeAlias = str | Callable[[], str | Awaitable[str]]
+"""A bearer token, or a callable (sync or async) returning one, called per request."""
 
 # RFC 9110 §5.6.2 token: header field names and auth-scheme names.
 _TOKEN_RE: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -66,8 +66,8 @@ class BearerAuthMiddleware(AuthMiddleware):
         token: the token, or a callable (sync or async) that returns it and is
             called for every request, e.g. to read a file a sidecar refreshes.
         scheme: the auth-scheme name; some APIs want ``token`` or ``Token``.
-        origins: see :class:`~aiohttp_auth._middleware.AuthMiddleware`.
-        allow_http: see :class:`~aiohttp_auth._middleware.AuthMiddleware`.
+        origins: see [`AuthMiddleware`][aiohttp_auth._middleware.AuthMiddleware].
+        allow_http: see [`AuthMiddleware`][aiohttp_auth._middleware.AuthMiddleware].
 
     Raises:
         ConfigurationError: the token is empty, not a string or callable, or
@@ -147,8 +147,8 @@ class BasicAuthMiddleware(AuthMiddleware):
         login: the user-id; must not contain ``:`` (RFC 7617 §2).
         password: the password; may be empty.
         encoding: how to encode ``login:password``; UTF-8 as RFC 7617 §2.1 advises.
-        origins: see :class:`~aiohttp_auth._middleware.AuthMiddleware`.
-        allow_http: see :class:`~aiohttp_auth._middleware.AuthMiddleware`.
+        origins: see [`AuthMiddleware`][aiohttp_auth._middleware.AuthMiddleware].
+        allow_http: see [`AuthMiddleware`][aiohttp_auth._middleware.AuthMiddleware].
 
     Raises:
         ConfigurationError: the login is empty or contains ``:``; either contains
@@ -183,7 +183,7 @@ class BasicAuthMiddleware(AuthMiddleware):
             )
         try:
             raw = f"{login}:{password}".encode(encoding)
-        except (UnicodeEncodeError, LookupError) as exc:
+        except (UnicodeEncodeError, LookupError, TypeError) as exc:
             raise ConfigurationError(
                 f"encoding: cannot encode the login and password with {encoding!r} "
                 f"({type(exc).__name__}); use 'utf-8'"
@@ -216,8 +216,8 @@ class ApiKeyMiddleware(AuthMiddleware):
         header: the header to send it in; ignored when *query_param* is given.
         query_param: send the key as this query parameter instead of a header.
             Prefer headers: URLs end up in server logs, proxies and ``response.url``.
-        origins: see :class:`~aiohttp_auth._middleware.AuthMiddleware`.
-        allow_http: see :class:`~aiohttp_auth._middleware.AuthMiddleware`.
+        origins: see [`AuthMiddleware`][aiohttp_auth._middleware.AuthMiddleware].
+        allow_http: see [`AuthMiddleware`][aiohttp_auth._middleware.AuthMiddleware].
 
     Raises:
         ConfigurationError: the key is empty, not a string or contains

@@ -5,9 +5,10 @@ Routes (any method):
 - ``/echo``: answers 200 with JSON ``{method, path, query, headers, body_length}``.
 - ``/bearer``, ``/basic``, ``/api-key``: 200 with the same JSON when the request
   carries a valid credential, else 401 with an RFC 6750 / RFC 7617 challenge.
-- ``/redirect?to=URL&status=302``: redirects to *URL* (another origin, in tests).
+- ``/redirect?to=URL&status=302``: redirects to *URL* (another origin, in tests)
+  with status 301, 302 (the default), 303, 307 or 308; 400 without ``to``.
 
-Every request, whatever its route, is appended to :attr:`ResourceConfig.requests`,
+Every request, whatever its route, is appended to [`ResourceConfig.requests`][],
 so a test can assert which credential bytes reached which server.
 """
 
@@ -33,11 +34,34 @@ class RecordedRequest:
     query_string: str
     headers: dict[str, str]
     body: bytes
+    raw_headers: tuple[tuple[str, str], ...] = ()
+    """Every header line as received, repeated names included (``headers``
+    keeps one value per name, which could hide a second copy of a secret).
+    """
+    raw_target: str = ""
+    """The request target exactly as received, percent-encoding included."""
+
+    @classmethod
+    def of(cls, request: web.Request, body: bytes) -> RecordedRequest:
+        """Record *request*, whose body *body* has already been read."""
+        return cls(
+            request.method,
+            request.path,
+            request.query_string,
+            dict(request.headers),
+            body,
+            tuple(
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in request.raw_headers
+            ),
+            request.raw_path,
+        )
 
     def raw(self) -> str:
         """Everything the request carried, as one string to search for leaked secrets."""
-        lines = [f"{self.method} {self.path}?{self.query_string}"]
+        lines = [f"{self.method} {self.path}?{self.query_string}", self.raw_target]
         lines += [f"{name}: {value}" for name, value in self.headers.items()]
+        lines += [f"{name}: {value}" for name, value in self.raw_headers]
         return "\n".join(lines) + "\n" + self.body.decode("latin-1")
 
 
@@ -68,8 +92,16 @@ def _contains(candidates: frozenset[str], value: str | None) -> bool:
     # careful real server.
     found = False
     for candidate in candidates:
-        found |= value is not None and hmac.compare_digest(candidate, value)
+        found |= value is not None and _same(candidate, value)
     return found
+
+
+def _same(expected: str, received: str) -> bool:
+    # compare_digest refuses non-ASCII str; header values may hold any byte
+    # (aiohttp decodes them with surrogateescape), so compare the bytes.
+    return hmac.compare_digest(
+        expected.encode("utf-8", "surrogateescape"), received.encode("utf-8", "surrogateescape")
+    )
 
 
 def _describe(request: web.Request, body: bytes) -> dict[str, Any]:
@@ -96,7 +128,7 @@ def _basic_ok(config: ResourceConfig, request: web.Request) -> bool:
     except (binascii.Error, UnicodeDecodeError):
         return False
     expected = config.basic_users.get(login)
-    return expected is not None and hmac.compare_digest(expected, password)
+    return expected is not None and _same(expected, password)
 
 
 def _api_key_ok(config: ResourceConfig, request: web.Request) -> bool:
@@ -111,17 +143,25 @@ _CHECKS: Final = {
 }
 
 
+_REDIRECT_STATUSES: Final = frozenset({"301", "302", "303", "307", "308"})
+
+
+def _redirect(request: web.Request) -> web.StreamResponse:
+    target = request.query.get("to")
+    status = request.query.get("status", "302")
+    if not target or status not in _REDIRECT_STATUSES:
+        raise web.HTTPBadRequest(
+            text="/redirect needs ?to=<URL> and optionally &status=301|302|303|307|308"
+        )
+    return web.Response(status=int(status), headers={hdrs.LOCATION: target})
+
+
 async def _handle(request: web.Request) -> web.StreamResponse:
     config = request.app[RESOURCE_CONFIG]
     body = await request.read()
-    config.requests.append(
-        RecordedRequest(
-            request.method, request.path, request.query_string, dict(request.headers), body
-        )
-    )
+    config.requests.append(RecordedRequest.of(request, body))
     if request.path == "/redirect":
-        status = int(request.query.get("status", "302"))
-        return web.Response(status=status, headers={hdrs.LOCATION: request.query["to"]})
+        return _redirect(request)
     check = _CHECKS.get(request.path)
     if check is not None and not check[0](config, request):
         return web.json_response(

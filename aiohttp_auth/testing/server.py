@@ -60,7 +60,7 @@ class LocalServer:
 
     @property
     def port(self) -> int:
-        """The port the server listens on (0 before :meth:`start`)."""
+        """The port the server listens on (0 before [`start`][])."""
         return self._port
 
     @property

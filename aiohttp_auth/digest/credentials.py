@@ -1,0 +1,308 @@
+"""Digest answers for one challenge and one login (RFC 7616 §3.4, §3.5).
+
+Character encoding of the username and password (RFC 7616 §4):
+
+* ``charset=UTF-8`` in the challenge: both are normalized to NFC (the
+  normalization rule of the RFC 7613 profiles RFC 7616 §4 names; the password
+  also has non-ASCII spaces mapped to U+0020, as the OpaqueString profile
+  does) and encoded as UTF-8.
+* otherwise: ISO-8859-1 when every character of both fits (what RFC 2617
+  servers assume), else UTF-8 for both, unnormalized. ASCII credentials are
+  the same bytes either way.
+
+The username goes in the header as ``username="..."``; if it holds characters
+a quoted-string cannot carry (anything but printable ASCII, space and tab),
+as ``username*=UTF-8''...`` (RFC 8187, RFC 7616 §3.4); and when the challenge
+says ``userhash=true``, as ``username="H(username:realm)"`` with
+``userhash=true`` (RFC 7616 §3.4.4).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import re
+import unicodedata
+from typing import Final, NoReturn
+from urllib.parse import quote_from_bytes
+
+from .._redact import redacted_repr
+from ..errors import ChallengeError, ConfigurationError
+from .algorithms import DigestAlgorithm
+from .authinfo import AuthenticationInfo
+from .challenge import DigestChallenge
+
+__all__ = ["DigestCredentials"]
+
+_MAX_NC: Final = 0xFFFFFFFF
+# Characters a quoted-string cannot carry as text (RFC 9110 §5.6.4 without obs-text).
+_NOT_QUOTABLE: Final = re.compile(r"[^\t\x20-\x7e]")
+# RFC 8187 §3.2.1 attr-char beyond ALPHA / DIGIT and quote()'s always-safe "_.-~".
+_ATTR_CHAR_SAFE: Final = "!#$&+^`|"
+# Unicode space separators other than U+0020 (RFC 8265 §4.2.1 OpaqueString mapping).
+_NON_ASCII_SPACE: Final = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+
+
+def _quote(value: str) -> str:
+    """Escape *value* for the inside of a quoted-string (RFC 9110 §5.6.4)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _wire(text: str) -> bytes:
+    """Encode header-derived *text* back to the bytes the server sent.
+
+    aiohttp decodes header bytes as UTF-8 with ``surrogateescape``, so this
+    restores them exactly; a surrogate no decoder produces is kept as is.
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _encode(text: str, what: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ConfigurationError(
+            f"The Digest {what} cannot be encoded as UTF-8: it contains a lone surrogate "
+            f"at position {error.start}"
+        ) from None
+
+
+def _prepare(login: str, password: str, utf8: bool) -> tuple[str, bytes, bytes]:
+    """Return the login as the server will compare it, and both as bytes (module docstring)."""
+    if utf8:
+        login = unicodedata.normalize("NFC", login)
+        password = _NON_ASCII_SPACE.sub(" ", unicodedata.normalize("NFC", password))
+    else:
+        try:
+            return login, login.encode("latin-1"), password.encode("latin-1")
+        except UnicodeEncodeError:
+            pass
+    return login, _encode(login, "login"), _encode(password, "password")
+
+
+def _username_param(
+    login: str,
+    login_bytes: bytes,
+    realm: bytes,
+    challenge: DigestChallenge,
+    algorithm: DigestAlgorithm,
+) -> str:
+    if challenge.userhash:
+        return f'username="{algorithm.new(login_bytes + b":" + realm).hexdigest()}"'
+    if _NOT_QUOTABLE.search(login):
+        encoded = quote_from_bytes(login.encode("utf-8"), safe=_ATTR_CHAR_SAFE)
+        return f"username*=UTF-8''{encoded}"
+    return f'username="{_quote(login)}"'
+
+
+def _bad_nc(nc: int) -> NoReturn:
+    raise ConfigurationError(
+        f"nc must be between 1 and {_MAX_NC} (8 hexadecimal digits, RFC 7616 §3.4), got {nc}; "
+        "ask the server for a new nonce instead"
+    )
+
+
+class DigestCredentials:
+    """Answers to one Digest challenge for one login (RFC 7616 §3.4).
+
+    Built once per protection space and nonce: it precomputes H(A1) (for
+    non ``-sess`` algorithms), the username form and every constant part of
+    the header, so [`authorization`][] only hashes A2 and the response.
+    H(A1) is password-equivalent: it never appears in a repr, and the object
+    cannot be pickled.
+
+    Args:
+        challenge: the challenge to answer.
+        login: the username.
+        password: the password.
+        qop: ``"auth"`` or ``"auth-int"``; by default
+            [`DigestChallenge.preferred_qop`][].
+
+    Raises:
+        ChallengeError: the challenge cannot be answered (see
+            [`DigestChallenge.resolve_algorithm`][]).
+        ConfigurationError: *qop* is not offered, or the login or password
+            cannot be encoded.
+    """
+
+    __slots__ = (
+        "_ha1",
+        "_head",
+        "_login",
+        "_middle",
+        "_new",
+        "_nonce",
+        "_password_length",
+        "_response_prefix",
+        "_session",
+        "_tail",
+        "algorithm",
+        "challenge",
+        "qop",
+    )
+
+    def __init__(
+        self, challenge: DigestChallenge, login: str, password: str, *, qop: str | None = None
+    ) -> None:
+        algorithm = challenge.resolve_algorithm()
+        if qop is None:
+            qop = challenge.preferred_qop
+        elif qop not in challenge.qop:
+            raise ConfigurationError(
+                f"qop {qop!r} is not offered by the challenge for realm {challenge.realm!r} "
+                f"(offered: {', '.join(challenge.qop) or 'none'})"
+            )
+        self.algorithm = algorithm
+        self.qop = qop
+        """The qop answered with, or None for RFC 2069 answers."""
+        self._login = login
+        self._password_length = len(password)
+        self._new = algorithm.new
+        self._session = algorithm.session
+        login, login_bytes, password_bytes = _prepare(login, password, challenge.utf8)
+        realm = _wire(challenge.realm)
+        ha1 = algorithm.new(b":".join((login_bytes, realm, password_bytes))).hexdigest()
+        self._ha1 = f"{ha1}:".encode()
+        username = _username_param(login, login_bytes, realm, challenge, algorithm)
+        self._head = f'Digest {username}, realm="{_quote(challenge.realm)}", uri="'
+        tail = "" if challenge.opaque is None else f', opaque="{_quote(challenge.opaque)}"'
+        self._tail = tail + (", userhash=true" if challenge.userhash else "")
+        self._use_nonce(challenge)
+
+    def _use_nonce(self, challenge: DigestChallenge) -> None:
+        self.challenge = challenge
+        self._nonce = _wire(challenge.nonce)
+        # H(A1) ":" nonce ":" starts every response; for -sess (RFC 7616 §3.4.2) it
+        # is also the start of A1 = H(user:realm:password):nonce:cnonce.
+        self._response_prefix = self._ha1 + self._nonce + b":"
+        echo = f", algorithm={challenge.algorithm}" if challenge.echo_algorithm else ""
+        self._middle = f'"{echo}, nonce="{_quote(challenge.nonce)}"'
+
+    def with_nonce(self, nonce: str) -> DigestCredentials:
+        """Return the same credentials under a new server nonce.
+
+        For ``nextnonce`` (RFC 7616 §3.5) and ``stale=true`` challenges
+        (§3.3): H(A1) is reused, so the password is not needed again. Nonce
+        counts start over at 1 with the new nonce.
+
+        Raises:
+            ChallengeError: *nonce* is empty.
+        """
+        if not nonce:
+            raise ChallengeError(
+                f"The server sent an empty nonce for realm {self.challenge.realm!r} "
+                "(RFC 7616 §3.5)"
+            )
+        renewed = DigestCredentials.__new__(DigestCredentials)
+        for name in DigestCredentials.__slots__:
+            setattr(renewed, name, getattr(self, name))
+        renewed._use_nonce(dataclasses.replace(self.challenge, nonce=nonce, stale=False))
+        return renewed
+
+    @property
+    def needs_body(self) -> bool:
+        """Whether answers cover the request body (qop ``auth-int``)."""
+        return self.qop == "auth-int"
+
+    def _digest(self, a2: bytes, nc: str, cnonce: str) -> str:
+        """KD(H(A1), nonce:nc:cnonce:qop:H(A2)), or KD(H(A1), nonce:H(A2)) without qop."""
+        new = self._new
+        ha2 = new(a2).hexdigest()
+        if self.qop is None:
+            return new(self._response_prefix + ha2.encode()).hexdigest()
+        prefix = self._response_prefix
+        if self._session:
+            session_key = new(prefix + cnonce.encode()).hexdigest()
+            prefix = f"{session_key}:".encode() + self._nonce + b":"
+        return new(prefix + f"{nc}:{cnonce}:{self.qop}:{ha2}".encode()).hexdigest()
+
+    def authorization(
+        self, method: str, uri: str, *, nc: int, cnonce: str, body: bytes = b""
+    ) -> str:
+        """Build the ``Authorization`` value for one request (RFC 7616 §3.4).
+
+        Args:
+            method: the request method, e.g. ``"GET"``.
+            uri: the request-target as sent, e.g. ``"/dir/index.html?x=1"``.
+            nc: the nonce count, 1 for the first request with this nonce.
+                Ignored without qop (RFC 2069).
+            cnonce: the client nonce (see [`make_cnonce`][]). Ignored
+                without qop.
+            body: the request body; hashed only for qop ``auth-int``.
+
+        Raises:
+            ConfigurationError: *nc* is outside 1..0xFFFFFFFF.
+        """
+        if self.qop == "auth-int":
+            a2 = f"{method}:{uri}:{self._new(body).hexdigest()}".encode()
+        else:
+            a2 = f"{method}:{uri}".encode()
+        if '"' in uri or "\\" in uri:
+            uri = _quote(uri)
+        if self.qop is None:
+            response = self._digest(a2, "", "")
+            return f'{self._head}{uri}{self._middle}, response="{response}"{self._tail}'
+        if not 0 < nc <= _MAX_NC:
+            _bad_nc(nc)
+        nc_hex = f"{nc:08x}"
+        response = self._digest(a2, nc_hex, cnonce)
+        if '"' in cnonce or "\\" in cnonce:
+            cnonce = _quote(cnonce)
+        return (
+            f'{self._head}{uri}{self._middle}, nc={nc_hex}, cnonce="{cnonce}", '
+            f'qop={self.qop}, response="{response}"{self._tail}'
+        )
+
+    def rspauth(self, uri: str, *, nc: int, cnonce: str, body: bytes = b"") -> str:
+        """Compute the ``rspauth`` the server should send back (RFC 7616 §3.5).
+
+        It is the response digest with A2 = ``":" uri`` (qop ``auth``) or
+        ``":" uri ":" H(body)`` (qop ``auth-int``, *body* being the response
+        body).
+        """
+        if self.qop == "auth-int":
+            a2 = f":{uri}:{self._new(body).hexdigest()}".encode()
+        else:
+            a2 = f":{uri}".encode()
+        if self.qop is None:
+            return self._digest(a2, "", "")
+        if not 0 < nc <= _MAX_NC:
+            _bad_nc(nc)
+        return self._digest(a2, f"{nc:08x}", cnonce)
+
+    def verify_rspauth(
+        self, info: AuthenticationInfo, uri: str, *, nc: int, cnonce: str, body: bytes = b""
+    ) -> bool:
+        """Check the server's ``rspauth`` in constant time (RFC 7616 §3.5).
+
+        Returns:
+            True if *info* carries an ``rspauth`` equal to [`rspauth`][], and
+            its ``qop``, ``cnonce`` and ``nc``, when present, match the request.
+        """
+        if info.rspauth is None:
+            return False
+        if info.qop is not None and info.qop != self.qop:
+            return False
+        if (info.cnonce is not None and info.cnonce != cnonce) or (
+            info.nc is not None and info.nc != nc
+        ):
+            return False
+        expected = self.rspauth(uri, nc=nc, cnonce=cnonce, body=body).encode()
+        return hmac.compare_digest(expected, _wire(info.rspauth.lower()))
+
+    def __repr__(self) -> str:
+        return redacted_repr(
+            self,
+            realm=repr(self.challenge.realm),
+            algorithm=repr(self.algorithm.name),
+            qop=repr(self.qop),
+            login=repr(self._login),
+            password=f"<redacted {self._password_length} chars>",
+        )
+
+    def __reduce__(self) -> NoReturn:
+        # H(A1) is as good as the password for this realm.
+        raise TypeError("DigestCredentials cannot be pickled: they hold a password hash")

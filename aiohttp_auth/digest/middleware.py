@@ -1,0 +1,322 @@
+"""HTTP Digest access authentication for the aiohttp client (RFC 7616).
+
+[`DigestAuthMiddleware`][] adapts aiohttp to the sans-IO code of
+[`aiohttp_auth.digest`][]: it reads the challenges of 401 responses (and of
+407 responses from the request's proxy), keeps one protection space per
+challenge ([`.spaces`][]), and answers later requests in a known space
+preemptively, so N requests to one space cost one 401.
+
+What it does, and what it cannot do:
+
+* **One retry per request.** A challenge is answered once; a second 401 (a
+  wrong password, or the origin's challenge after the proxy's was answered) is
+  returned to the caller, and only remembered for the next request.
+* **Concurrent first requests** to an origin are single-flight: one goes out,
+  the others wait (at most [`PROBE_TIMEOUT`][] seconds) for its challenge
+  and then go out with credentials. Later bursts to a *new* space of a known
+  origin are not held back: each may draw a 401, answered once.
+* **Streaming bodies** are never resent empty: a 401 to a consumed stream is
+  returned (and logged). In a known space the first send already carries the
+  answer, so a streaming upload succeeds in one request.
+* **qop auth-int** hashes the body through ``await request.body.as_bytes()``
+  (aiohttp >= 3.12.1), which buffers a stream; ``auth`` is preferred when
+  offered. On aiohttp 3.12.0 an auth-int-only challenge to a request with a
+  body is returned unanswered, with a warning. With auth-int, checking the
+  server's ``rspauth`` reads the response body (it covers it, RFC 7616 §3.5);
+  ``read()``, ``text()`` and ``json()`` still work afterwards.
+* **Proxies**: only a plain-``http://`` request passes through a proxy's hands
+  in a middleware. The ``CONNECT`` for an ``https://`` target is sent by
+  aiohttp's connector and never passes through middlewares, so a Digest proxy
+  in front of https targets cannot be answered here.
+* **Cookies** a server sets on a challenge go with the retry (see
+  [`_keep_cookies`][]).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import secrets
+from collections.abc import Callable
+from typing import Final
+
+from aiohttp import ClientRequest, ClientResponse
+from aiohttp.client_middlewares import ClientHandlerType
+from aiohttp.payload import Payload
+
+from .._middleware import AuthMiddleware, body_is_replayable
+from .._origins import Origin, OriginsArg
+from .._redact import logger, redacted_repr, safe_url
+from ..errors import ChallengeError, ConfigurationError
+from .answers import ORIGIN, PROXY, Answer, Channel, choose_challenge
+from .protocol import make_cnonce, parse_authentication_info
+from .spaces import ProtectionSpace, ProtectionSpaces, space_prefixes
+
+__all__ = ["CNONCE_BYTES", "PROBE_TIMEOUT", "DigestAuthMiddleware"]
+
+CNONCE_BYTES: Final = 16
+"""Random bytes in one client nonce (RFC 7616 §3.4 ``cnonce``)."""
+PROBE_TIMEOUT: Final = 1.0
+"""Seconds that concurrent first requests to an origin wait for the first
+one's challenge before going out without credentials.
+"""
+# Control characters in a login are a mistake (a newline read from a file).
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+async def _body_bytes(request: ClientRequest) -> bytes | None:
+    """The request body to hash for qop ``auth-int``, or None if it cannot be read."""
+    body = request.body
+    if not isinstance(body, Payload):
+        return bytes(body)
+    # as_bytes() buffers a streaming body, which also makes it replayable.
+    as_bytes = getattr(body, "as_bytes", None)
+    return None if as_bytes is None else bytes(await as_bytes())  # None: aiohttp 3.12.0
+
+
+def _keep_cookies(request: ClientRequest, response: ClientResponse) -> None:
+    """Store the cookies a challenge sets, and send them with the retry.
+
+    aiohttp stores cookies only from the last response of each hop, so those set
+    on a 401 (a load balancer's affinity cookie that keeps the retry on the server
+    that issued the nonce) would otherwise be lost. The session's jar decides, as
+    for any response, which it keeps.
+    """
+    if response.cookies:
+        jar = request.session.cookie_jar
+        jar.update_cookies(response.cookies, response.url)
+        request.update_cookies(jar.filter_cookies(request.url))
+
+
+class DigestAuthMiddleware(AuthMiddleware):
+    """Answer HTTP Digest challenges (RFC 7616) from origins and from proxies.
+
+    A drop-in superset of ``aiohttp.DigestAuthMiddleware``: SHA-512-256, the
+    strongest of several challenges, ``userhash`` and ``username*``,
+    ``stale=true``, ``nextnonce`` and ``rspauth`` (``Authentication-Info``),
+    407 from proxies, one 401 per protection space rather than per request,
+    and nonce counts kept per nonce under concurrency. Digest never sends the
+    password, so plain ``http://`` is allowed.
+
+    A response whose ``rspauth`` does not match (RFC 7616 §3.5) is released
+    and [`ChallengeError`][aiohttp_auth.errors.ChallengeError] raised: the server does
+    not know the credentials, so it is not the one it claims to be.
+
+    Args:
+        login: the username; non-ASCII names are sent as ``username*`` (RFC 8187).
+        password: the password.
+        preemptive: answer requests in a known protection space before any 401
+            (RFC 7616 §3.3). Concurrent first requests to an origin then wait
+            for the first one's challenge (at most [`PROBE_TIMEOUT`][]).
+        origins: see [`AuthMiddleware`][aiohttp_auth._middleware.AuthMiddleware].
+        random_bytes: for tests only: ``random_bytes(n)`` supplies the client
+            nonces' randomness instead of [`secrets.token_bytes`][].
+
+    Raises:
+        ConfigurationError: the login is empty or has control characters, or an
+            argument has the wrong type.
+    """
+
+    sends_secret = False
+
+    def __init__(
+        self,
+        login: str,
+        password: str,
+        preemptive: bool = True,
+        *,
+        origins: OriginsArg = None,
+        random_bytes: Callable[[int], bytes] = secrets.token_bytes,
+    ) -> None:
+        if not isinstance(login, str) or not login or _CONTROL.search(login):
+            raise ConfigurationError("login: expected a non-empty string without control chars")
+        if not isinstance(password, str):
+            raise ConfigurationError(f"password: expected a string, got {type(password).__name__}")
+        if not isinstance(preemptive, bool) or not callable(random_bytes):
+            raise ConfigurationError("preemptive must be True or False, random_bytes a callable")
+        try:
+            f"{login}:{password}".encode()
+        except UnicodeEncodeError:
+            raise ConfigurationError(
+                "login or password holds a lone surrogate: not text"
+            ) from None
+        super().__init__(origins=origins)
+        self._login, self._password_length = login, len(password)
+        self._preemptive = preemptive
+        self._random_bytes = random_bytes
+        self._spaces = ProtectionSpaces(login, password)
+        self._proxy_spaces = ProtectionSpaces(login, password)
+        self._probes: dict[Origin, asyncio.Event] = {}
+        self._probed: set[Origin] = set()
+        self._probe_timeout = PROBE_TIMEOUT
+
+    async def authenticate(
+        self, request: ClientRequest, handler: ClientHandlerType
+    ) -> ClientResponse:
+        """Answer known spaces, send, and answer one challenge (RFC 7616 §3.3-§3.5)."""
+        origin = Origin.of(request.url)
+        if self._preemptive and origin not in self._probed and not self._spaces.find(request.url):
+            # Single flight: the first request to an origin learns its challenge,
+            # and concurrent ones wait for it instead of each drawing a 401.
+            probe = self._probes.get(origin)
+            if probe is None:
+                self._probes[origin] = asyncio.Event()
+                try:
+                    return await self._exchange(request, handler, origin)
+                finally:
+                    self._end_probe(origin)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(probe.wait(), self._probe_timeout)
+        return await self._exchange(request, handler, origin)
+
+    def _end_probe(self, origin: Origin) -> None:
+        self._probed.add(origin)
+        probe = self._probes.pop(origin, None)
+        if probe is not None:
+            probe.set()
+
+    async def _exchange(
+        self, request: ClientRequest, handler: ClientHandlerType, origin: Origin
+    ) -> ClientResponse:
+        answers = await self._answer(request) if self._preemptive else []
+        response = await handler(request)
+        try:
+            learned = self._learn(request, response)
+        except ChallengeError:
+            response.release()
+            raise
+        if origin in self._probes:
+            self._end_probe(origin)
+        if learned is None:
+            await self._check_info(response, answers)
+            return response
+        if not body_is_replayable(request):
+            return await self.retry_once(request, handler, response)  # gives the 401 back
+        answers = await self._answer(request, learned)
+        if not any(answer.space is learned[1] for answer in answers):
+            logger.warning(
+                "DigestAuthMiddleware: cannot answer the challenge from %s: %s; returning the %d",
+                safe_url(request.url),
+                "qop auth-int needs the body, which aiohttp < 3.12.1 cannot read"
+                if learned[1].credentials.needs_body
+                else "its nonce has used every nonce count",
+                response.status,
+            )
+            return response
+        _keep_cookies(request, response)
+        retried = await self.retry_once(request, handler, response)
+        if retried is not response:
+            # A challenge to the retry (the origin's, after the proxy's was answered;
+            # or a wrong password) is not answered again, but the next request is.
+            with contextlib.suppress(ChallengeError):
+                self._learn(request, retried)
+            await self._check_info(retried, answers)
+        return retried
+
+    def _learn(
+        self, request: ClientRequest, response: ClientResponse
+    ) -> tuple[Channel, ProtectionSpace] | None:
+        """Record the challenge of a 401, or of a 407 from the proxy (RFC 7616 §3.3, §3.8).
+
+        Raises:
+            ChallengeError: nothing can be answered and a Digest challenge was malformed.
+        """
+        status = response.status
+        proxy = request.proxy if status == 407 and not request.is_ssl() else None
+        if status != 401 and proxy is None:
+            return None
+        channel = ORIGIN if proxy is None else PROXY
+        challenge, problems = choose_challenge(response.headers.getall(channel.challenge, ()))
+        if challenge is None:
+            if problems:
+                raise ChallengeError(
+                    f"{safe_url(response.url)} answered {status} without a usable Digest "
+                    f"challenge: {'; '.join(problems)}"
+                )
+            return None
+        if proxy is None:
+            prefixes = space_prefixes(challenge.domain, request.url, self.scope.admits)
+            space = self._spaces.learn(challenge, prefixes)
+        else:  # RFC 7616 §3.3: a proxy's protection space is the whole proxy.
+            space = self._proxy_spaces.learn(challenge, ((Origin.of(proxy), ""),))
+        logger.debug(
+            "DigestAuthMiddleware: %s challenge for realm %r from %s (stale=%s)",
+            space.credentials.algorithm.name,
+            challenge.realm,
+            safe_url(request.url),
+            challenge.stale,
+        )
+        return channel, space
+
+    async def _answer(
+        self, request: ClientRequest, learned: tuple[Channel, ProtectionSpace] | None = None
+    ) -> list[Answer]:
+        """Set an answer for every space that covers *request*, and *learned* (RFC 7616 §3.4)."""
+        url = request.url
+        origin_space, proxy_space = self._spaces.find(url), None
+        if request.proxy is not None and not request.is_ssl():
+            # Through a CONNECT tunnel the request reaches the origin, not the proxy.
+            proxy_space = self._proxy_spaces.find(request.proxy)
+        if learned is not None:
+            if learned[0] is PROXY:
+                proxy_space = learned[1]
+            else:
+                origin_space = learned[1]
+        answers: list[Answer] = []
+        needs_body = False
+        for channel, space in ((ORIGIN, origin_space), (PROXY, proxy_space)):
+            # take() reserves the count synchronously, before any await below.
+            if space is not None and (taken := space.take()) is not None:
+                cnonce = make_cnonce(self._random_bytes(CNONCE_BYTES))
+                # The request-target each receives (RFC 9112 §3.2): aiohttp sends a proxy
+                # the absolute-form, and a proxy forwards the origin-form to the origin.
+                uri = str(url) if channel is PROXY else url.raw_path_qs
+                answers.append(Answer(channel, space, *taken, cnonce, uri))
+                needs_body = needs_body or taken[0].needs_body
+        body = b""
+        if needs_body:
+            read = await _body_bytes(request)
+            if read is None:
+                answers = [answer for answer in answers if not answer.credentials.needs_body]
+            body = read or b""
+        for answer in answers:
+            request.headers[answer.channel.answer] = answer.header(request.method, body)
+        return answers
+
+    async def _check_info(self, response: ClientResponse, answers: list[Answer]) -> None:
+        """Check ``rspauth`` and take ``nextnonce`` from ``Authentication-Info`` (RFC 7616 §3.5).
+
+        Raises:
+            ChallengeError: ``rspauth`` does not match (the response is released first).
+        """
+        for answer in answers:
+            values = response.headers.getall(answer.channel.info, ())
+            if not values:
+                continue
+            try:
+                info = parse_authentication_info(values)
+            except ChallengeError as error:
+                logger.warning("DigestAuthMiddleware: ignoring %s: %s", answer.channel.info, error)
+                continue
+            # For qop auth-int, rspauth covers the response body (RFC 7616 §3.5).
+            body = await response.read() if info.rspauth and answer.credentials.needs_body else b""
+            if not answer.accept(info, body):
+                message = (
+                    f"Mutual authentication failed: the rspauth in {answer.channel.info} from "
+                    f"{safe_url(response.url)} does not match the credentials for realm "
+                    f"{answer.space.realm!r} (RFC 7616 §3.5): the server does not know "
+                    "them, or something altered the response"
+                )
+                logger.warning("DigestAuthMiddleware: %s", message)
+                response.release()
+                raise ChallengeError(message)
+
+    def __repr__(self) -> str:
+        return redacted_repr(
+            self,
+            login=repr(self._login),
+            password=f"<redacted {self._password_length} chars>",
+            preemptive=self._preemptive,
+            origins=self.scope.describe(),
+        )

@@ -52,7 +52,7 @@ examples: $(VENV)/.installed-dev
 	$(BIN)/pytest -q tests/test_examples.py
 
 docs: $(VENV)/.installed-dev
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py

@@ -109,6 +109,9 @@ class AuthMiddleware(abc.ABC):
         # Origins already checked against the transport policy (bounded: only
         # admitted origins get here).
         self._transport_ok: set[Origin] = set()
+        # (scheme, host, port) of origins admitted as a whole and cleared by the
+        # transport check: the per-request fast path skips both checks for them.
+        self._cleared: set[tuple[str, str | None, int | None]] = set()
 
     @property
     def scope(self) -> OriginScope:
@@ -118,6 +121,9 @@ class AuthMiddleware(abc.ABC):
     async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
         """Authenticate *request* if its origin is in scope; otherwise pass it on."""
         url = request.url
+        key = (url.scheme, url.raw_host, url.port)
+        if key in self._cleared:
+            return await self.authenticate(request, handler)
         if not self._scope.admits(url):
             logger.debug(
                 "%s: %s is outside its origins; sending no credentials",
@@ -129,6 +135,9 @@ class AuthMiddleware(abc.ABC):
         if self._scope.unbound:
             origin = self._scope.bind(url)
             logger.debug("%s: bound to origin %s", type(self).__name__, origin)
+        if self._scope.admits_whole_origin(url):
+            # Never for URL prefixes: their path must be checked on every request.
+            self._cleared.add(key)
         return await self.authenticate(request, handler)
 
     def _check_transport(self, url: URL) -> None:

@@ -197,6 +197,10 @@ class OriginScope:
             return True
         return any(o == origin and _path_under(url.raw_path, p) for o, p in self._prefixes)
 
+    def admits_whole_origin(self, url: URL) -> bool:
+        """Tell whether every URL of *url*'s origin is admitted, whatever its path."""
+        return Origin(url.scheme, url.raw_host or "", url.port or 0) in self._origins
+
     def bind(self, url: URL) -> Origin:
         """Bind an ``origins=None`` scope to the origin of *url* and return it."""
         origin = Origin.of(url)

@@ -16,6 +16,7 @@ from typing import Final, TypeAlias, cast
 
 from aiohttp import ClientRequest, ClientResponse, hdrs
 from aiohttp.client_middlewares import ClientHandlerType
+from yarl import URL
 
 from ._middleware import AuthMiddleware
 from ._origins import OriginsArg
@@ -33,6 +34,8 @@ _TOKEN_RE: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _UNSAFE_RE: Final = re.compile(r"[\x00-\x20\x7f]")
 # RFC 7617 §2: user-id and password must not contain control characters.
 _CTL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
+# No token callable returns this object, so its first result is always validated.
+_NOT_VALIDATED: Final = object()
 
 
 def _check_token_name(value: object, argument: str) -> str:
@@ -86,6 +89,8 @@ class BearerAuthMiddleware(AuthMiddleware):
         self._prefix = _check_token_name(scheme, "scheme") + " "
         self._provider: Callable[[], str | Awaitable[str]] | None = None
         self._header: str | None = None
+        self._last_token: object = _NOT_VALIDATED
+        self._last_header = ""
         if isinstance(token, str):
             if problem := _credential_problem(token, "token"):
                 raise ConfigurationError(f"token: {problem}")
@@ -97,24 +102,33 @@ class BearerAuthMiddleware(AuthMiddleware):
                 f"token: expected a string or a callable returning one, got {type(token).__name__}"
             )
 
+    def _provider_name(self) -> str:
+        return getattr(self._provider, "__qualname__", type(self._provider).__name__)
+
     async def _fetch_header(self) -> str:
         provider = cast("Callable[[], str | Awaitable[str]]", self._provider)
-        name = getattr(provider, "__qualname__", type(provider).__name__)
         try:
             token = provider()
-            if inspect.isawaitable(token):
+            if not isinstance(token, str) and inspect.isawaitable(token):
                 token = await token
         except AuthError:
             raise
         except Exception as exc:
             raise CredentialError(
-                f"BearerAuthMiddleware: the token callable {name} raised "
+                f"BearerAuthMiddleware: the token callable {self._provider_name()} raised "
                 f"{type(exc).__name__}; fix the callable or what it reads"
             ) from exc
-        problem = _credential_problem(token, "token")
-        if problem is not None or not isinstance(token, str):
-            raise CredentialError(f"BearerAuthMiddleware: the token callable {name}: {problem}")
-        return self._prefix + token
+        # A callable usually hands back the same cached string: validate and
+        # build the header only when it is a different object.
+        if token is not self._last_token:
+            problem = _credential_problem(token, "token")
+            if problem is not None or not isinstance(token, str):
+                raise CredentialError(
+                    f"BearerAuthMiddleware: the token callable {self._provider_name()}: {problem}"
+                )
+            self._last_token = token
+            self._last_header = self._prefix + token
+        return self._last_header
 
     async def authenticate(
         self, request: ClientRequest, handler: ClientHandlerType
@@ -128,8 +142,7 @@ class BearerAuthMiddleware(AuthMiddleware):
 
     def __repr__(self) -> str:
         if self._header is None:
-            name = getattr(self._provider, "__qualname__", type(self._provider).__name__)
-            token = f"<callable {name}>"
+            token = f"<callable {self._provider_name()}>"
         else:
             token = redacted(self._header[len(self._prefix) :])
         return redacted_repr(
@@ -244,6 +257,11 @@ class ApiKeyMiddleware(AuthMiddleware):
         self._key = key
         self._query_param = query_param
         self._header_name = _check_token_name(header, "header")
+        # The encoded "name=key" pair, for URLs without a query (the common case):
+        # building the URL from it is several times cheaper than update_query().
+        self._query_string = (
+            URL("/").with_query({query_param: key}).raw_query_string if query_param else ""
+        )
 
     async def authenticate(
         self, request: ClientRequest, handler: ClientHandlerType
@@ -252,7 +270,18 @@ class ApiKeyMiddleware(AuthMiddleware):
         if self._query_param is None:
             request.headers[self._header_name] = self._key
         else:
-            request.url = request.url.update_query({self._query_param: self._key})
+            url = request.url
+            if url.raw_query_string:
+                request.url = url.update_query({self._query_param: self._key})
+            else:
+                request.url = URL.build(
+                    scheme=url.scheme,
+                    authority=url.raw_authority,
+                    path=url.raw_path,
+                    query_string=self._query_string,
+                    fragment=url.raw_fragment,
+                    encoded=True,
+                )
         return await handler(request)
 
     def __repr__(self) -> str:

@@ -143,6 +143,21 @@ async def test_request_outside_explicit_origins_passes_untouched(
     assert tokens_seen(site) == [None]
 
 
+async def test_url_prefix_is_checked_on_every_request_of_its_origin(
+    site: Site, credentials: Credentials
+) -> None:
+    # Whole origins take a per-request fast path once admitted; a URL prefix must
+    # not: the path decides each time, however often its origin was admitted.
+    middleware = BearerStandIn(credentials.bearer, origins=f"{site.origin()}/bearer")
+    async with aiohttp.ClientSession(middlewares=(middleware,)) as session:
+        for path in ("/bearer", "/echo", "/bearer", "/echo"):
+            async with session.get(site.url(path)):
+                pass
+    bearer = f"Bearer {credentials.bearer}"
+    assert tokens_seen(site) == [bearer, bearer]
+    assert tokens_seen(site, "/echo") == [None, None]
+
+
 # --- transport policy -------------------------------------------------------------
 
 

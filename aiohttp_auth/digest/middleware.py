@@ -111,7 +111,7 @@ class DigestAuthMiddleware(AuthMiddleware):
             for the first one's challenge (at most [`PROBE_TIMEOUT`][]).
         origins: see [`AuthMiddleware`][aiohttp_auth._middleware.AuthMiddleware].
         random_bytes: for tests only: ``random_bytes(n)`` supplies the client
-            nonces' randomness instead of [`secrets.token_bytes`][].
+            nonces' randomness instead of ``secrets.token_bytes``.
 
     Raises:
         ConfigurationError: the login is empty or has control characters, or an

@@ -8,9 +8,9 @@ per request, passing the nonce count and a client nonce ([`make_cnonce`][]
 over random bytes it draws). The functions here are one-off forms of the same,
 for tests and scripts.
 
-Modules: [`.algorithms`][] (hash algorithms and their ranking),
-[`.challenge`][] (challenge parameters and choice), [`.credentials`][]
-(answers, username forms and encodings), [`.authinfo`][]
+Modules: [`.algorithms`][..algorithms] (hash algorithms and their ranking),
+[`.challenge`][..challenge] (challenge parameters and choice), [`.credentials`][..credentials]
+(answers, username forms and encodings), [`.authinfo`][..authinfo]
 (``Authentication-Info``).
 """
 

@@ -8,7 +8,8 @@ Routes (any method):
 - ``/redirect?to=URL&status=302``: redirects to *URL* (another origin, in tests)
   with status 301, 302 (the default), 303, 307 or 308; 400 without ``to``.
 
-Every request, whatever its route, is appended to [`ResourceConfig.requests`][],
+Every request, whatever its route, is appended to the ``requests`` list of
+[`ResourceConfig`][],
 so a test can assert which credential bytes reached which server.
 """
 

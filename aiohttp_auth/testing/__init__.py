@@ -7,6 +7,10 @@ plugin in [`aiohttp_auth.testing.plugin`][] exposes them as fixtures.
 
 from .digest import DigestConfig as DigestConfig
 from .digest import digest_app as digest_app
+from .oauth2 import AuthorizationServerConfig as AuthorizationServerConfig
+from .oauth2 import ClientRegistration as ClientRegistration
+from .oauth2 import Fault as Fault
+from .oauth2 import authorization_server_app as authorization_server_app
 from .resource import RecordedRequest as RecordedRequest
 from .resource import ResourceConfig as ResourceConfig
 from .resource import resource_app as resource_app
@@ -14,10 +18,14 @@ from .server import LocalServer as LocalServer
 from .server import serve_in_thread as serve_in_thread
 
 __all__ = [
+    "AuthorizationServerConfig",
+    "ClientRegistration",
     "DigestConfig",
+    "Fault",
     "LocalServer",
     "RecordedRequest",
     "ResourceConfig",
+    "authorization_server_app",
     "digest_app",
     "resource_app",
     "serve_in_thread",

@@ -12,6 +12,11 @@ Fixtures:
         users it accepts (and change what it offers) before or during the test.
     digest_server: the Digest-protected resource of [`aiohttp_auth.testing.digest`][]
         served on 127.0.0.1 for the test, as a [`LocalServer`][aiohttp_auth.testing.LocalServer].
+    oauth2_config: a fresh, empty ``AuthorizationServerConfig``;
+        register clients and users, set lifetimes, plan faults, before or during the test.
+    oauth2_server: the authorization server of ``aiohttp_auth.testing.oauth2`` served
+        on 127.0.0.1 for the test, as a [`LocalServer`][aiohttp_auth.testing.LocalServer];
+        ``oauth2_config.issuer`` is set to its URL (unless the test set one).
 """
 
 from __future__ import annotations
@@ -21,10 +26,18 @@ from collections.abc import Iterator
 import pytest
 
 from .digest import DigestConfig, digest_app
+from .oauth2 import AuthorizationServerConfig, authorization_server_app
 from .resource import ResourceConfig, resource_app
 from .server import LocalServer, serve_in_thread
 
-__all__ = ["digest_config", "digest_server", "resource_config", "resource_server"]
+__all__ = [
+    "digest_config",
+    "digest_server",
+    "oauth2_config",
+    "oauth2_server",
+    "resource_config",
+    "resource_server",
+]
 
 
 @pytest.fixture
@@ -50,4 +63,20 @@ def digest_config() -> DigestConfig:
 def digest_server(digest_config: DigestConfig) -> Iterator[LocalServer]:
     """Serve the Digest-protected resource on 127.0.0.1 for one test."""
     with serve_in_thread(digest_app(digest_config)) as server:
+        yield server
+
+
+@pytest.fixture
+def oauth2_config() -> AuthorizationServerConfig:
+    """Return what the authorization server accepts (no clients or users yet); edit it."""
+    return AuthorizationServerConfig()
+
+
+@pytest.fixture
+def oauth2_server(oauth2_config: AuthorizationServerConfig) -> Iterator[LocalServer]:
+    """Serve the OAuth 2 authorization server on 127.0.0.1 for one test."""
+    with serve_in_thread(authorization_server_app(oauth2_config)) as server:
+        if oauth2_config.issuer is None:
+            # RFC 8414 §2: the issuer is the URL the server is reached at.
+            oauth2_config.issuer = str(server.url).rstrip("/")
         yield server

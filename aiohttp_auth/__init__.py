@@ -27,6 +27,7 @@ from .static import BasicAuthMiddleware as BasicAuthMiddleware
 from .static import BearerAuthMiddleware as BearerAuthMiddleware
 
 if TYPE_CHECKING:
+    from .oauth2.middleware import OAuth2Middleware as OAuth2Middleware
     from .oauth2.token import Token as Token
     from .stores import MemoryTokenStore as MemoryTokenStore
     from .stores import TokenStore as TokenStore
@@ -37,6 +38,7 @@ __version__ = "0.1.0.dev0"
 # cheap (<= 1.2x aiohttp's own import time) for users of the static middlewares.
 _LAZY = {
     "MemoryTokenStore": "aiohttp_auth.stores",
+    "OAuth2Middleware": "aiohttp_auth.oauth2.middleware",
     "Token": "aiohttp_auth.oauth2.token",
     "TokenStore": "aiohttp_auth.stores",
 }
@@ -67,6 +69,7 @@ __all__ = [
     "InsecureTransportError",
     "MemoryTokenStore",
     "OAuth2Error",
+    "OAuth2Middleware",
     "Origin",
     "OriginScope",
     "SigningError",

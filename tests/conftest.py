@@ -19,7 +19,7 @@ from aiohttp_auth.testing import LocalServer, resource_app, serve_in_thread
 
 # The real Digest servers (lighttpd, apache2, httpbin) as session fixtures; see
 # tests/digest_peers.py, which builds on peers.running_process.
-pytest_plugins = ["digest_peers"]
+pytest_plugins = ["authlib_server", "digest_peers"]
 
 #: Names the test certificate is valid for; ``api.test`` reaches 127.0.0.1 through
 #: :class:`peers.NameResolver` and stands for a remote host.

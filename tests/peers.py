@@ -70,6 +70,8 @@ _INSTALL_HINTS: Final = {
     "moto": "pip install 'moto[server]'",
     "gnome-keyring": "apt-get install gnome-keyring dbus libsecret-tools",
     "trustme": "pip install trustme",
+    "flask": "pip install flask",
+    "authlib": "pip install authlib",
 }
 
 

@@ -21,6 +21,7 @@ CONTRACT_NAMES = [
     "InsecureTransportError",
     "MemoryTokenStore",
     "OAuth2Error",
+    "OAuth2Middleware",
     "SigningError",
     "StoreError",
     "Token",

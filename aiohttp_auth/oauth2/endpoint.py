@@ -1,0 +1,322 @@
+"""Calling a token endpoint: the IO around the sans-IO token protocol (RFC 6749 §3.2).
+
+[`request_token`][] POSTs a [`TokenRequest`][aiohttp_auth.oauth2.protocol.TokenRequest]
+through the caller's own session with [`subrequest`][aiohttp_auth._middleware.subrequest]
+(no middlewares, so no recursion; no redirects, so client secrets never follow
+a ``Location``) and turns the answer into a
+[`Token`][aiohttp_auth.oauth2.token.Token] with
+[`parse_token_response`][aiohttp_auth.oauth2.protocol.parse_token_response].
+
+What a token endpoint does on a bad day is retried, a bounded number of times,
+as [`RetryPolicy`][] says: a 5xx, a 408 or 429 (honouring a short
+``Retry-After``, RFC 9110 §10.2.3), a refused or dropped connection, a timeout.
+An answer is never retried: an OAuth error (RFC 6749 §5.2) raises
+[`OAuth2Error`][aiohttp_auth.errors.OAuth2Error] at once, and so does a 200
+with garbage (an HTML login page, JSON without ``access_token``): sending the
+same request again would get the same answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import math
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timezone
+from typing import Final, NamedTuple
+
+import aiohttp
+from aiohttp import ClientResponse, ClientSession, hdrs
+
+from .._middleware import subrequest
+from .._redact import logger, safe_url
+from ..errors import ConfigurationError, TokenError
+from .protocol import TokenRequest, parse_token_response
+from .token import Token
+
+__all__ = [
+    "MAX_RESPONSE_BYTES",
+    "RETRY_STATUSES",
+    "RetryPolicy",
+    "request_token",
+    "retry_after_seconds",
+]
+
+RETRY_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
+"""Statuses that say "not now" rather than "no" (RFC 9110 §15.5.9, §15.6; RFC 6585 §4)."""
+
+MAX_RESPONSE_BYTES: Final = 1 << 20
+"""The largest token response read; token responses are a few kilobytes at most."""
+
+# Retry-After as delay-seconds (RFC 9110 §10.2.3); the other form is an HTTP-date.
+_DELAY_SECONDS: Final = re.compile(r"[0-9]{1,9}")
+
+
+def _check_number(name: str, value: object, *, low: float, positive: bool = False) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < low
+        or (positive and value <= 0)
+    ):
+        what = "a positive, finite number" if positive else f"a finite number >= {low:g}"
+        raise ConfigurationError(f"RetryPolicy.{name}: expected {what}, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a token request is retried, and how long it may take in all.
+
+    One attempt lasts at most *timeout* seconds (connecting, sending and
+    reading the whole answer). After a failed attempt the next waits
+    ``min(backoff * 2**(n-1), max_delay)`` seconds, shortened by up to
+    *jitter* of itself at random, so that clients failing together do not
+    retry together; a ``Retry-After`` of at most *max_delay* seconds is
+    waited instead when longer, and a longer one ends the retries at once.
+    So a token request never takes more than
+    [`max_total`][aiohttp_auth.oauth2.endpoint.RetryPolicy.max_total] seconds:
+    keep that below a token store's lock timeout (30 s for
+    [`MemoryTokenStore`][aiohttp_auth.stores.memory.MemoryTokenStore]).
+
+    Attributes:
+        attempts: how many times to send the request, at least 1.
+        timeout: seconds one attempt may take.
+        backoff: seconds to wait after the first failed attempt; doubled after each.
+        max_delay: the longest wait between two attempts, in seconds.
+        jitter: the largest fraction (0 to 1) a wait is shortened by at random.
+        sleep: the coroutine function that waits; tests pass a fake.
+        random: returns a float in [0, 1) for the jitter; tests pass a fixed one.
+
+    Raises:
+        ConfigurationError: a setting out of range.
+    """
+
+    attempts: int = 3
+    timeout: float = 6.0
+    backoff: float = 0.5
+    max_delay: float = 5.0
+    jitter: float = 0.5
+    sleep: Callable[[float], Awaitable[object]] = field(
+        default=asyncio.sleep, repr=False, compare=False
+    )
+    random: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):
+            raise ConfigurationError(
+                f"RetryPolicy.attempts: expected an int >= 1, got {self.attempts!r}"
+            )
+        if self.attempts < 1:
+            raise ConfigurationError(f"RetryPolicy.attempts: expected >= 1, got {self.attempts}")
+        _check_number("timeout", self.timeout, low=0.0, positive=True)
+        _check_number("backoff", self.backoff, low=0.0)
+        _check_number("max_delay", self.max_delay, low=0.0)
+        if _check_number("jitter", self.jitter, low=0.0) > 1:
+            raise ConfigurationError(f"RetryPolicy.jitter: expected 0 to 1, got {self.jitter!r}")
+
+    @property
+    def max_total(self) -> float:
+        """The longest a token request can take, in seconds, all attempts and waits included."""
+        return self.attempts * self.timeout + (self.attempts - 1) * self.max_delay
+
+    def delay(self, failures: int, retry_after: float | None = None) -> float | None:
+        """Return how long to wait after the *failures*-th failed attempt.
+
+        Args:
+            failures: how many attempts failed so far (1 after the first).
+            retry_after: the server's ``Retry-After``, in seconds, if any.
+
+        Returns:
+            Seconds to wait, or None when the server asked for a longer wait
+            than *max_delay*: then retrying now would only be refused again.
+        """
+        if retry_after is not None and retry_after > self.max_delay:
+            return None
+        # The exponent is capped: 2.0 ** 1024 would overflow a float.
+        backoff = min(self.backoff * 2.0 ** min(failures - 1, 64), self.max_delay)
+        backoff *= 1.0 - self.jitter * self.random()
+        return max(backoff, retry_after or 0.0)
+
+
+class _Answer(NamedTuple):
+    status: int
+    content_type: str | None
+    retry_after: str | None
+    body: bytes
+
+
+def retry_after_seconds(value: str | None, *, now: float) -> float | None:
+    """Read a ``Retry-After`` field (RFC 9110 §10.2.3) as seconds from *now*.
+
+    Returns:
+        The delay (0 for a date in the past), or None when the field is
+        absent or malformed.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        # An HTTP-date is always GMT; parsedate gives a naive datetime for "-0000".
+        when = when.replace(tzinfo=timezone.utc)
+    return max(when.timestamp() - now, 0.0)
+
+
+async def _read_bounded(response: ClientResponse, endpoint: str) -> bytes:
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(1 << 16):
+        body += chunk
+        if len(body) > MAX_RESPONSE_BYTES:
+            raise TokenError(
+                f"The token endpoint {endpoint} answered HTTP {response.status} with more than "
+                f"{MAX_RESPONSE_BYTES} bytes, which is no token response: check token_url"
+            )
+    return bytes(body)
+
+
+async def _post(
+    session: ClientSession, token_request: TokenRequest, timeout: float, endpoint: str
+) -> _Answer:
+    async with subrequest(
+        session,
+        "POST",
+        token_request.url,
+        data=token_request.body,
+        headers=dict(token_request.headers),
+        timeout=aiohttp.ClientTimeout(total=timeout),
+        # The session may raise on 4xx; the OAuth error in the body is what tells.
+        raise_for_status=False,
+    ) as response:
+        return _Answer(
+            response.status,
+            response.headers.get(hdrs.CONTENT_TYPE),
+            response.headers.get(hdrs.RETRY_AFTER),
+            await _read_bounded(response, endpoint),
+        )
+
+
+class _Failure(NamedTuple):
+    """Why an attempt gave no answer worth parsing."""
+
+    description: str
+    cause: BaseException | None = None
+    retry_after: float | None = None
+
+
+def _describe_failure(exc: BaseException, timeout: float) -> str:
+    if isinstance(exc, asyncio.TimeoutError):
+        return f"no complete answer within {timeout:g} s ({type(exc).__name__})"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"could not connect ({type(exc).__name__})"
+    return f"the connection failed ({type(exc).__name__})"
+
+
+async def _attempt(
+    session: ClientSession,
+    token_request: TokenRequest,
+    *,
+    timeout: float,
+    endpoint: str,
+    now: Callable[[], float],
+) -> Token | _Failure:
+    """Send the request once; return its token, or why a retry may help."""
+    try:
+        answer = await _post(session, token_request, timeout, endpoint)
+    except aiohttp.ClientSSLError as exc:
+        # A certificate problem does not heal by itself: no retry.
+        raise TokenError(
+            f"The token endpoint {endpoint} failed the TLS handshake "
+            f"({type(exc).__name__}): check its certificate and the session's ssl context"
+        ) from exc
+    except (
+        aiohttp.ClientConnectionError,
+        aiohttp.ClientPayloadError,
+        asyncio.TimeoutError,
+    ) as exc:
+        return _Failure(_describe_failure(exc, timeout), exc)
+    if answer.status in RETRY_STATUSES:
+        retry_after = retry_after_seconds(answer.retry_after, now=now())
+        return _Failure(f"HTTP {answer.status}", None, retry_after)
+    return parse_token_response(
+        answer.status, answer.content_type, answer.body, now=now(), endpoint=endpoint
+    )
+
+
+async def _wait(retry: RetryPolicy, failures: int, failure: _Failure, endpoint: str) -> None:
+    """Wait before the next attempt, or raise if the server asked for too long a wait."""
+    delay = retry.delay(failures, failure.retry_after)
+    if delay is None:
+        raise TokenError(
+            f"The token endpoint {endpoint} answered {failure.description} and asked to retry "
+            f"after {failure.retry_after:g} s, longer than RetryPolicy.max_delay "
+            f"({retry.max_delay:g} s): the authorization server is overloaded or rate-limits "
+            "this client; try later"
+        )
+    logger.warning(
+        "token endpoint %s: attempt %d of %d failed (%s); retrying in %.2f s",
+        endpoint,
+        failures,
+        retry.attempts,
+        failure.description,
+        delay,
+    )
+    await retry.sleep(delay)
+
+
+async def request_token(
+    session: ClientSession,
+    token_request: TokenRequest,
+    *,
+    now: Callable[[], float] = time.time,
+    retry: RetryPolicy | None = None,
+) -> Token:
+    """Send *token_request* to its token endpoint and return the token it answers.
+
+    The request goes through *session* (its connector, TLS context, proxy and
+    cookies) but none of its middlewares, and follows no redirect.
+
+    Args:
+        session: the session to send with, e.g. ``request.session`` in a middleware.
+        token_request: what to send, built by a grant.
+        now: the clock, in epoch seconds, read when the answer arrives.
+        retry: the retry policy; ``RetryPolicy()`` by default.
+
+    Returns:
+        The token of a successful answer (RFC 6749 §5.1).
+
+    Raises:
+        OAuth2Error: the endpoint answered an RFC 6749 §5.2 error (never retried).
+        TokenError: any other answer that holds no token (never retried), a
+            TLS failure, or no usable answer after every attempt; the message
+            names the endpoint, the last status or error, and what to check.
+    """
+    retry = retry if retry is not None else RetryPolicy()
+    endpoint = safe_url(token_request.url)
+    failure = _Failure("no attempt")
+    for attempt in range(1, retry.attempts + 1):
+        if attempt > 1:
+            await _wait(retry, attempt - 1, failure, endpoint)
+        outcome = await _attempt(
+            session, token_request, timeout=retry.timeout, endpoint=endpoint, now=now
+        )
+        if isinstance(outcome, Token):
+            return outcome
+        failure = outcome
+    raise TokenError(
+        f"The token endpoint {endpoint} gave no token after {retry.attempts} "
+        f"attempt{'s' if retry.attempts > 1 else ''} (last: {failure.description}): check "
+        "that token_url is right and that the authorization server is up and reachable from "
+        "here (DNS, proxy, firewall); RetryPolicy(attempts=, timeout=) sets how long to keep "
+        "trying"
+    ) from failure.cause

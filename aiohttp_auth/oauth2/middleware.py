@@ -7,7 +7,7 @@ Add it to a session and forget about it::
         await session.get("https://api.example/things")
 
 Per request it takes a usable token from its
-[`TokenLifecycle`][aiohttp_auth.oauth2._lifecycle.TokenLifecycle] (obtaining or
+``TokenLifecycle`` (obtaining or
 refreshing one first if need be, one token request for any number of
 concurrent requests), sends it as ``Authorization: Bearer ...`` (RFC 6750
 §2.1), and on a 401 replaces the token and resends the request once. Token

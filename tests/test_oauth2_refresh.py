@@ -15,8 +15,6 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from test_oauth2_middleware import (
     BOUND,
     CLIENT_ID,
@@ -31,7 +29,6 @@ from test_oauth2_middleware import (
 
 from aiohttp_auth.errors import OAuth2Error, TokenError
 from aiohttp_auth.oauth2 import OAuth2Middleware, RefreshToken, RetryPolicy, Token, request_token
-from aiohttp_auth.oauth2._lifecycle import _refresh_at
 from aiohttp_auth.stores import MemoryTokenStore
 from aiohttp_auth.testing import Fault
 
@@ -457,21 +454,3 @@ async def test_a_stored_token_without_issue_time_is_refreshed_a_full_leeway_earl
     clock.advance(10)  # the first token is due now; the store holds the second
     assert await middleware.get_token(session) is not inside
     assert auth.token_calls() == 1
-
-
-@given(
-    lifetime=st.floats(0, 1e6) | st.none(),
-    leeway=st.floats(0, 1e4),
-    age=st.floats(-10, 2e6),
-)
-def test_the_cached_refresh_time_agrees_with_token_needs_refresh(
-    lifetime: float | None, leeway: float, age: float
-) -> None:
-    issued_at = 1_700_000_000.0
-    expires_at = None if lifetime is None else issued_at + lifetime
-    for token in (
-        Token("t", expires_at=expires_at, issued_at=issued_at),
-        Token("t", expires_at=expires_at),
-    ):
-        now = issued_at + age
-        assert token.needs_refresh(now=now, leeway=leeway) == (now >= _refresh_at(token, leeway))

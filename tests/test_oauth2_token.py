@@ -187,6 +187,43 @@ def test_token_issued_after_its_expiry_needs_refresh_at_expiry() -> None:
     assert token.needs_refresh(now=NOW, leeway=30) is True
 
 
+# (name, expires_at, issued_at, leeway, expected refresh_at)
+REFRESH_AT_CASES: list[tuple[str, float | None, float | None, float, float | None]] = [
+    ("hour_token_full_leeway", NOW + 3600, NOW, 30, NOW + 3570),
+    ("short_token_capped_at_half_life", NOW + 10, NOW, 30, NOW + 5),
+    ("leeway_equal_to_half_life", NOW + 60, NOW, 30, NOW + 30),
+    ("zero_leeway_is_expiry", NOW + 60, NOW, 0, NOW + 60),
+    ("negative_leeway_is_zero", NOW + 60, NOW, -30, NOW + 60),
+    ("no_issue_time_full_leeway", NOW + 10, None, 30, NOW - 20),
+    ("issued_after_expiry_no_margin", NOW, NOW + 5, 30, NOW),
+    ("unknown_lifetime", None, NOW, 30, None),
+    ("unknown_lifetime_without_issue_time", None, None, 30, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("expires_at", "issued_at", "leeway", "expected"),
+    [case[1:] for case in REFRESH_AT_CASES],
+    ids=[case[0] for case in REFRESH_AT_CASES],
+)
+def test_refresh_at_is_leeway_before_expiry_capped_at_half_the_lifetime(
+    expires_at: float | None, issued_at: float | None, leeway: float, expected: float | None
+) -> None:
+    token = Token("at", expires_at=expires_at, issued_at=issued_at)
+    assert token.refresh_at(leeway) == expected
+
+
+# Whole seconds keep the arithmetic exact, so the bounds hold without a tolerance.
+@given(lifetime=st.integers(0, 10**6), leeway=st.integers(0, 10**4))
+def test_refresh_at_falls_between_half_life_and_expiry(lifetime: int, leeway: int) -> None:
+    token = Token("at", expires_at=NOW + lifetime, issued_at=NOW)
+    refresh_at = token.refresh_at(leeway)
+    assert refresh_at is not None
+    assert NOW + lifetime / 2 <= refresh_at <= NOW + lifetime
+    assert refresh_at >= NOW + lifetime - leeway
+    assert token.needs_refresh(now=refresh_at, leeway=leeway)
+
+
 PREVIOUS = Token("old-at", refresh_token="old-rt", scope="read write", id_token="old-id")
 
 # (name, refreshed token, previous, expected refresh_token, expected scope)

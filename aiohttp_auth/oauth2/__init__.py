@@ -11,10 +11,8 @@ joserfc or cryptography: they are imported only when a JWT is signed.
 from .client_auth import ClientAuth as ClientAuth
 from .client_auth import ClientAuthMethod as ClientAuthMethod
 from .client_auth import make_client_auth as make_client_auth
-from .discovery import ServerMetadata as ServerMetadata
 from .discovery import discover as discover
 from .discovery import grant_from_issuer as grant_from_issuer
-from .discovery import metadata_urls as metadata_urls
 from .endpoint import RetryPolicy as RetryPolicy
 from .endpoint import request_token as request_token
 from .grants import BaseGrant as BaseGrant
@@ -24,6 +22,8 @@ from .grants import JWTBearer as JWTBearer
 from .grants import Password as Password
 from .grants import RefreshToken as RefreshToken
 from .grants import TokenExchange as TokenExchange
+from .metadata import ServerMetadata as ServerMetadata
+from .metadata import metadata_urls as metadata_urls
 from .middleware import OAuth2Middleware as OAuth2Middleware
 from .protocol import TokenRequest as TokenRequest
 from .protocol import bearer_challenge_error as bearer_challenge_error

@@ -78,7 +78,7 @@ class TokenLifecycle:
         store: where the token lives; a new ``MemoryTokenStore`` by default.
         key: the token's name in *store*; [`default_key`][] by default.
         leeway: refresh this many seconds before expiry (at most half the
-            token's lifetime, see ``Token.needs_refresh``).
+            token's lifetime, see ``Token.refresh_at``).
         retry: how token requests are retried.
         clock: the current time in epoch seconds.
 
@@ -131,7 +131,9 @@ class TokenLifecycle:
         if token is not self._checked:
             if token.access_token == self._rejected:
                 return False
-            self._checked, self._refresh_at = token, _refresh_at(token, self._jittered_leeway)
+            refresh_at = token.refresh_at(self._jittered_leeway)
+            self._checked = token
+            self._refresh_at = math.inf if refresh_at is None else refresh_at
         return self._clock() < self._refresh_at
 
     async def current(self, session: ClientSession) -> Token:
@@ -238,16 +240,6 @@ class TokenLifecycle:
                 f"as RefreshToken(refresh_token=...) or store it under key {self.key!r}."
             ),
         )
-
-
-def _refresh_at(token: Token, leeway: float) -> float:
-    """Return when *token* starts to need a refresh: ``Token.needs_refresh`` as a time."""
-    if token.expires_at is None:
-        return math.inf
-    margin = leeway
-    if token.issued_at is not None:
-        margin = min(margin, max(token.expires_at - token.issued_at, 0.0) / 2)
-    return token.expires_at - margin
 
 
 def _jti() -> str:

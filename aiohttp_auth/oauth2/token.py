@@ -163,25 +163,42 @@ class Token:
             issued_at=float(now),
         )
 
+    def refresh_at(self, leeway: float) -> float | None:
+        """Return when to obtain a new token, in epoch seconds: *leeway* before expiry.
+
+        The margin never exceeds half the token's lifetime (known when
+        ``issued_at`` is), so that a token living 10 s with a 30 s leeway is
+        used for 5 s instead of being refreshed on every request; a negative
+        *leeway* counts as 0.
+
+        Args:
+            leeway: how many seconds before expiry to refresh.
+
+        Returns:
+            The time, or None for a token of unknown lifetime, which is never
+            refreshed ahead: a 401 from the resource server tells instead.
+        """
+        if self.expires_at is None:
+            return None
+        margin = max(leeway, 0.0)
+        if self.issued_at is not None:
+            margin = min(margin, max(self.expires_at - self.issued_at, 0.0) / 2)
+        return self.expires_at - margin
+
     def needs_refresh(self, *, now: float, leeway: float) -> bool:
         """Tell whether to obtain a new token before using this one.
 
-        True once the token is expired or within *leeway* seconds of expiry.
-        The margin never exceeds half the token's lifetime, so that a token
-        living 10 s with a 30 s leeway is used for 5 s instead of being
-        refreshed on every request. A token of unknown lifetime never needs a
-        refresh here; a 401 from the resource server tells instead.
+        True once the token is expired or within *leeway* seconds of expiry,
+        the margin capped at half its lifetime: see
+        [`refresh_at`][aiohttp_auth.oauth2.token.Token.refresh_at]. A token
+        of unknown lifetime never needs a refresh here.
 
         Args:
             now: the current time in epoch seconds.
             leeway: how many seconds before expiry to refresh.
         """
-        if self.expires_at is None:
-            return False
-        margin = max(leeway, 0.0)
-        if self.issued_at is not None:
-            margin = min(margin, max(self.expires_at - self.issued_at, 0.0) / 2)
-        return now >= self.expires_at - margin
+        refresh_at = self.refresh_at(leeway)
+        return refresh_at is not None and now >= refresh_at
 
     def with_previous(self, previous: Token | None) -> Token:
         """Fill what a refresh response may omit from the token it replaces.

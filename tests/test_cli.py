@@ -12,11 +12,17 @@ import aiohttp
 import pytest
 
 from aiohttp_auth import __version__
-from aiohttp_auth.cli import _demo_env, demo, demo_digest, demo_static, main
+from aiohttp_auth.cli import _demo_env, demo, demo_digest, demo_oauth2, demo_static, main
 from aiohttp_auth.cli._console import Console, Outcome, wants_color
 from aiohttp_auth.cli._demo_env import DemoEnv, Scenario
 from aiohttp_auth.errors import ConfigurationError, CredentialError
-from aiohttp_auth.testing import DigestConfig, ResourceConfig, resource_app, serve_in_thread
+from aiohttp_auth.testing import (
+    AuthorizationServerConfig,
+    DigestConfig,
+    ResourceConfig,
+    resource_app,
+    serve_in_thread,
+)
 
 # What each static-middleware scenario must show; a scenario dropped from the
 # list, or a title that no longer says what it shows, fails the first test.
@@ -115,6 +121,89 @@ def test_sha512_256_scenario_fails_when_the_server_offers_only_sha256(
     out = capsys.readouterr().out
     assert "compare   aiohttp.DigestAuthMiddleware got 200" in out
     assert "✗ it authenticated the login with SHA-512-256 (got SHA-256)" in out
+
+
+def test_demo_oauth2_scenarios_show_the_authorization_servers_records(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(demo, "SCENARIOS", list(demo_oauth2.SCENARIOS))
+
+    assert main(["demo", "--no-color"]) == 0
+
+    out = capsys.readouterr().out
+    assert "server    POST /token  client_credentials  -> 200: access token #1\n" in out
+    assert "GET /resource/reports/5  access token #1  -> 200\n" in out
+    # The refresh: token #1 at t=0, refreshed at t=271 s, the old refresh token refused.
+    assert (
+        "server    t=0s    POST /token  password  -> 200: access token #1, refresh token #1" in out
+    )
+    assert (
+        "t=271s  POST /token  refresh_token  refresh token #1  -> 200: "
+        "access token #2, refresh token #2\n"
+    ) in out
+    assert "t=271s  GET /resource/reports  access token #2  -> 200\n" in out
+    assert "store     access token #2, refresh token #2\n" in out
+    assert (
+        "replay    t=271s  POST /token  refresh_token  refresh token #1  -> 400 invalid_grant"
+        in out
+    )
+    assert "resource  100 requests answered: 100 x 200\n" in out
+    assert "POST /revoke  access token #1  -> 200\n" in out
+    assert "GET /resource/reports  access token #1  -> 401 invalid_token\n" in out
+    assert "hop 1     GET /redirect  Bearer access token #1\n" in out
+    assert "hop 2     GET /echo  no Authorization\n" in out
+    assert out.endswith("✓ 5 of 5 scenarios passed\n")
+
+
+def test_oauth2_scenarios_fail_when_the_server_refuses_the_client(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A server that knows no client: every token request is refused.
+    monkeypatch.setattr(
+        demo_oauth2, "demo_oauth2_config", lambda **kw: AuthorizationServerConfig(**kw)
+    )
+    monkeypatch.setattr(demo, "SCENARIOS", list(demo_oauth2.SCENARIOS))
+
+    assert main(["demo", "--no-color"]) == 1
+
+    out = capsys.readouterr().out
+    refused = (
+        "✗ the scenario runs to its end (got OAuth2Error: The token endpoint http://127.0.0.1:"
+    )
+    assert out.count(refused) == 5
+    assert out.count("OAuth error 'invalid_client'") == 5
+    assert "0 of 5 scenarios passed" in out
+
+
+def test_refresh_scenario_fails_when_the_server_does_not_rotate_refresh_tokens(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def without_rotation(**settings: object) -> AuthorizationServerConfig:
+        return _demo_env.demo_oauth2_config(**{**settings, "rotate_refresh_tokens": False})
+
+    monkeypatch.setattr(demo_oauth2, "demo_oauth2_config", without_rotation)
+    monkeypatch.setattr(demo, "SCENARIOS", [demo_oauth2.SCENARIOS[1]])
+
+    assert main(["demo", "--no-color"]) == 1
+
+    out = capsys.readouterr().out
+    assert "✓ both requests got 200" in out
+    assert "✗ the server rotated refresh token #1 out and issued #2 (got rotated: [False])" in out
+    assert (
+        "✗ the store holds access token #2 and the newest refresh token, #2 "
+        "(got ['access token #2', 'refresh token #1'])"
+    ) in out
+    assert (
+        "✗ the server refuses refresh token #1 when it is replayed (invalid_grant) (got accepted)"
+        in out
+    )
+
+
+def test_tokens_the_server_never_issued_are_named_as_such() -> None:
+    config = AuthorizationServerConfig()
+
+    assert demo_oauth2._name(config, "forged") == "a token it never issued"
+    assert demo_oauth2._name(config, None) == "no token"
 
 
 @pytest.mark.parametrize(

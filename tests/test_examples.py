@@ -7,7 +7,8 @@ Conventions the examples follow (and this file checks):
 - ``demo_server_config()`` returns what a server must accept for the example: its
   documented demo credentials, the one place they are defined;
 - ``demo_server_app``, if the example defines it, is the application factory that
-  config is for (``digest_app`` for Digest); without it, ``resource_app``;
+  config is for (``digest_app`` for Digest, ``authorization_server_app`` for
+  OAuth 2); without it, ``resource_app``;
 - the docstring ends with an ``Expected output::`` block, printed exactly;
 - the exit code is 0 only if the server accepted the example's credentials.
 
@@ -33,6 +34,7 @@ import pytest
 from aiohttp import web
 
 from aiohttp_auth.testing import (
+    AuthorizationServerConfig,
     DigestConfig,
     LocalServer,
     ResourceConfig,
@@ -47,8 +49,8 @@ OUTPUT_MARKER = "Expected output::"
 TIMEOUT = 60
 
 
-#: What a demo server accepts: static credentials, or Digest users.
-ServerConfig = ResourceConfig | DigestConfig
+#: What a demo server accepts: static credentials, Digest users, or OAuth 2 clients.
+ServerConfig = ResourceConfig | DigestConfig | AuthorizationServerConfig
 
 
 @dataclass
@@ -92,6 +94,10 @@ def secrets_of(config: ServerConfig) -> set[str]:
     """Every credential *config* accepts, as it would appear on the wire or in output."""
     if isinstance(config, DigestConfig):
         return set(config.users.values())
+    if isinstance(config, AuthorizationServerConfig):
+        # Client secrets, user passwords, and every token the server issued or holds.
+        client_secrets = {client.secret for client in config.clients.values() if client.secret}
+        return {*client_secrets, *config.users.values(), *config.tokens}
     basic = {
         base64.b64encode(f"{login}:{password}".encode()).decode()
         for login, password in config.basic_users.items()
@@ -140,6 +146,12 @@ def credentials_accepted(config: ServerConfig) -> bool:
     if isinstance(config, DigestConfig):
         # Digest never sends the password: the server's own count says it verified one.
         return config.successes > 0
+    if isinstance(config, AuthorizationServerConfig):
+        # A token request answered with a token, and the API received an access token.
+        access_tokens = {token.value for token in config.issued if token.kind == "access_token"}
+        return any(call.status == 200 for call in config.token_requests) and any(
+            config.resource_requests[token] for token in access_tokens
+        )
     secrets = secrets_of(config)
     return any(secret in request.raw() for request in config.requests for secret in secrets)
 

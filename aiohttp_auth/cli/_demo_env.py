@@ -6,7 +6,8 @@ second origin (another port) that must never receive any of them. Both record
 every request, so each scenario verifies what really arrived.
 
 The Digest scenarios serve their own [`aiohttp_auth.testing.digest`][] servers,
-one per scenario, from [`demo_digest_config`][].
+one per scenario, from [`demo_digest_config`][]; the OAuth 2 scenarios their own
+[`aiohttp_auth.testing.oauth2`][] authorization servers, from [`demo_oauth2_config`][].
 
 The credentials are throwaway demo values, shown in the output on purpose.
 """
@@ -21,7 +22,14 @@ from typing import Any, Final
 from aiohttp import ClientSession, ClientTimeout, TraceConfig
 from aiohttp.client_middlewares import ClientMiddlewareType
 
-from ..testing import DigestConfig, LocalServer, RecordedRequest, ResourceConfig, resource_app
+from ..testing import (
+    AuthorizationServerConfig,
+    DigestConfig,
+    LocalServer,
+    RecordedRequest,
+    ResourceConfig,
+    resource_app,
+)
 from ._console import Outcome
 
 __all__ = [
@@ -31,12 +39,17 @@ __all__ = [
     "BEARER_TOKEN",
     "DIGEST_LOGIN",
     "DIGEST_PASSWORD",
+    "OAUTH2_CLIENT_ID",
+    "OAUTH2_CLIENT_SECRET",
+    "OAUTH2_PASSWORD",
+    "OAUTH2_USERNAME",
     "ROTATIONS",
     "DemoEnv",
     "Scenario",
     "Watch",
     "demo_digest_config",
     "demo_env",
+    "demo_oauth2_config",
     "demo_resource_config",
     "rotating_token",
     "session_with",
@@ -51,6 +64,12 @@ API_KEY: Final = "demo-api-key"
 DIGEST_LOGIN: Final = "Mufasa"
 """The Digest demo login and password: the user of RFC 7616 §3.9.1's examples."""
 DIGEST_PASSWORD: Final = "Circle of Life"  # noqa: S105
+OAUTH2_CLIENT_ID: Final = "demo-service"
+"""The OAuth 2 demo client, registered with a secret (client_secret_basic)."""
+OAUTH2_CLIENT_SECRET: Final = "demo-client-secret"  # noqa: S105
+OAUTH2_USERNAME: Final = "ada"
+"""The OAuth 2 demo user, for the password grant."""
+OAUTH2_PASSWORD: Final = "demo-user-password"  # noqa: S105
 ROTATIONS: Final = 3
 """How many tokens the rotating token source hands out (one per request)."""
 
@@ -78,6 +97,17 @@ def demo_digest_config(**settings: Any) -> DigestConfig:
     It accepts exactly the demo login; each Digest scenario serves its own.
     """
     return DigestConfig(users={DIGEST_LOGIN: DIGEST_PASSWORD}, **settings)
+
+
+def demo_oauth2_config(**settings: Any) -> AuthorizationServerConfig:
+    """Return an authorization server configuration (*settings* as for the class).
+
+    It knows exactly the demo client and the demo user; each OAuth 2 scenario
+    serves its own.
+    """
+    config = AuthorizationServerConfig(users={OAUTH2_USERNAME: OAUTH2_PASSWORD}, **settings)
+    config.register(OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET)
+    return config
 
 
 class Watch:

@@ -1,9 +1,9 @@
 """``aiohttp-auth demo``: every middleware at work against local servers, verified.
 
 The demo serves two [`aiohttp_auth.testing`][] resource servers in this
-process on 127.0.0.1 (nothing leaves the machine), and each Digest scenario
-its own Digest server there too; it runs each scenario of
-[`SCENARIOS`][] against them, and prints one block per scenario: what was
+process on 127.0.0.1 (nothing leaves the machine), and each Digest and OAuth 2
+scenario its own Digest or authorization server there too; it runs each
+scenario of [`SCENARIOS`][] against them, and prints one block per scenario: what was
 sent, what the server answered, and whether the server's records confirm it.
 It exits 1 if any scenario fails.
 
@@ -21,14 +21,18 @@ from typing import Final
 import aiohttp
 
 from ..errors import AuthError
-from . import demo_digest, demo_static
+from . import demo_digest, demo_oauth2, demo_static
 from ._command import EXIT_FAILED, EXIT_OK, Subparsers
 from ._console import Console, Outcome, wants_color
 from ._demo_env import DemoEnv, Scenario, demo_env
 
 __all__ = ["SCENARIOS", "add_parser", "run"]
 
-SCENARIOS: Final[list[Scenario]] = [*demo_static.SCENARIOS, *demo_digest.SCENARIOS]
+SCENARIOS: Final[list[Scenario]] = [
+    *demo_static.SCENARIOS,
+    *demo_digest.SCENARIOS,
+    *demo_oauth2.SCENARIOS,
+]
 """The demo's scenarios, in the order they run."""
 
 

@@ -12,7 +12,15 @@ import aiohttp
 import pytest
 
 from aiohttp_auth import __version__
-from aiohttp_auth.cli import _demo_env, demo, demo_digest, demo_oauth2, demo_static, main
+from aiohttp_auth.cli import (
+    _demo_env,
+    _oauth2_log,
+    demo,
+    demo_digest,
+    demo_oauth2,
+    demo_static,
+    main,
+)
 from aiohttp_auth.cli._console import Console, Outcome, wants_color
 from aiohttp_auth.cli._demo_env import DemoEnv, Scenario
 from aiohttp_auth.errors import ConfigurationError, CredentialError
@@ -202,8 +210,8 @@ def test_refresh_scenario_fails_when_the_server_does_not_rotate_refresh_tokens(
 def test_tokens_the_server_never_issued_are_named_as_such() -> None:
     config = AuthorizationServerConfig()
 
-    assert demo_oauth2._name(config, "forged") == "a token it never issued"
-    assert demo_oauth2._name(config, None) == "no token"
+    assert _oauth2_log.token_name(config, "forged") == "a token it never issued"
+    assert _oauth2_log.token_name(config, None) == "no token"
 
 
 @pytest.mark.parametrize(

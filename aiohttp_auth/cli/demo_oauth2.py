@@ -2,41 +2,32 @@
 
 Each scenario serves its own embedded authorization server
 ([`aiohttp_auth.testing.oauth2`][]) on 127.0.0.1, which also serves the
-protected resource ``/resource/...``. An access log added to that server
-notes, for every request, the token it presented, what the server answered
-and which tokens it issued; tokens are named by the server's records
-("access token #2" is the second access token it issued). The checks read the
-server's own records: token endpoint calls per grant, requests per access
-token, and the state of every token it issued.
+protected resource ``/resource/...``, with the access log of
+[`aiohttp_auth.cli._oauth2_log`][]: every request, the token it presented
+(named by the server's records, "access token #2"), what the server answered
+and which tokens it issued. The checks read the server's own records: token
+endpoint calls per grant, requests per access token, and the state of every
+token it issued.
 
-The refresh scenario runs the server and the middleware on one fake clock, so
-a token nears its expiry without the demo waiting for it.
+The refresh scenario runs the server and the middleware on one fake clock
+(a [`DemoClock`][aiohttp_auth.cli._oauth2_log.DemoClock]), so a token nears its
+expiry without the demo waiting for it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import parse_qsl
 
-from aiohttp import ClientSession, hdrs, web
-from aiohttp.typedefs import Handler, Middleware
+from aiohttp import ClientSession
 from yarl import URL
 
 from ..errors import OAuth2Error
 from ..oauth2 import ClientCredentials, OAuth2Middleware, Password, request_token, revoke
-from ..oauth2.protocol import bearer_challenge_error
 from ..stores import MemoryTokenStore
-from ..testing import (
-    AuthorizationServerConfig,
-    LocalServer,
-    RecordedRequest,
-    authorization_server_app,
-)
-from ..testing.oauth2 import CONFIG
+from ..testing import AuthorizationServerConfig, LocalServer
 from ._console import Outcome
 from ._demo_env import (
     OAUTH2_CLIENT_ID,
@@ -48,8 +39,19 @@ from ._demo_env import (
     demo_oauth2_config,
     session_with,
 )
+from ._oauth2_log import (
+    DemoClock,
+    Exchange,
+    bearer,
+    carried,
+    issued,
+    per_token,
+    serve_logged,
+    show_log,
+    token_name,
+)
 
-__all__ = ["SCENARIOS", "DemoClock"]
+__all__ = ["SCENARIOS"]
 
 REQUESTS: Final = 5
 """Requests the client credentials scenario sends with one token."""
@@ -62,138 +64,6 @@ LEEWAY: Final = 30.0
 _RESOURCE: Final = "/resource/reports"
 _CLIENT: Final = f"{OAUTH2_CLIENT_ID!r}, {OAUTH2_CLIENT_SECRET!r}"
 _CLIENT_CREDENTIALS: Final = f"ClientCredentials(token_url, {_CLIENT})"
-
-
-class DemoClock:
-    """A clock that moves only when told to, shared by the server and the middleware.
-
-    Args:
-        start: the epoch time it shows first; the demo shows times relative to it.
-    """
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.start = start
-        self.now = start
-
-    def __call__(self) -> float:
-        """Return the current (fake) epoch time."""
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock *seconds* forward."""
-        self.now += seconds
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One request the authorization server answered, as its access log shows it.
-
-    Attributes:
-        request: method and path, e.g. ``GET /resource/reports``.
-        grant_type: the ``grant_type`` of a token request, else "".
-        presented: the token the request carried: its Bearer token, the
-            ``refresh_token`` of a refresh or the ``token`` of a revocation.
-        status: the status answered.
-        error: the OAuth error code answered (RFC 6749 §5.2, RFC 6750 §3.1), or None.
-        issued: the tokens the request made the server issue.
-        at: the server's clock when it answered.
-    """
-
-    request: str
-    grant_type: str
-    presented: str | None
-    status: int
-    error: str | None
-    issued: tuple[str, ...]
-    at: float
-
-
-def _bearer(headers: Mapping[str, str]) -> str | None:
-    """Return the Bearer token of a request's headers (names in any case), or None."""
-    value = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
-    scheme, _, token = value.partition(" ")
-    return token if scheme == "Bearer" else None
-
-
-def _access_log(exchanges: list[Exchange]) -> Middleware:
-    """Build a server middleware that appends an [`Exchange`][] per request answered."""
-
-    @web.middleware
-    async def log(request: web.Request, handler: Handler) -> web.StreamResponse:
-        config = request.app[CONFIG]
-        issued_before = len(config.issued)
-        # The server has read the body already (it records every request): cached.
-        form = dict(parse_qsl((await request.read()).decode("utf-8", "replace")))
-        response = await handler(request)
-        challenges = response.headers.getall(hdrs.WWW_AUTHENTICATE, ())
-        call_error = config.calls[-1].error if request.path in ("/token", "/revoke") else None
-        exchanges.append(
-            Exchange(
-                request=f"{request.method} {request.path}",
-                grant_type=form.get("grant_type", ""),
-                presented=form.get("refresh_token")
-                or form.get("token")
-                or _bearer(request.headers),
-                status=response.status,
-                error=bearer_challenge_error(challenges) or call_error,
-                issued=tuple(token.value for token in config.issued[issued_before:]),
-                at=config.clock(),
-            )
-        )
-        return response
-
-    return log
-
-
-def _serve(config: AuthorizationServerConfig, exchanges: list[Exchange]) -> LocalServer:
-    """Serve an authorization server for *config* that logs to *exchanges*."""
-    app = authorization_server_app(config)
-    app.middlewares.append(_access_log(exchanges))
-    return LocalServer(app)
-
-
-def _issued(config: AuthorizationServerConfig, kind: str) -> list[str]:
-    """The values of the tokens of *kind* the server issued, in order."""
-    return [token.value for token in config.issued if token.kind == kind]
-
-
-def _name(config: AuthorizationServerConfig, value: str | None) -> str:
-    """Name a token by the server's records: ``access token #2``, ``refresh token #1``."""
-    for kind in ("access_token", "refresh_token"):
-        values = _issued(config, kind)
-        if value in values:
-            return f"{kind.replace('_', ' ')} #{values.index(value) + 1}"
-    return "no token" if value is None else "a token it never issued"
-
-
-def _per_token(config: AuthorizationServerConfig) -> dict[str, int]:
-    """How many requests the protected resource received with each access token."""
-    return {_name(config, value or None): n for value, n in config.resource_requests.items()}
-
-
-def _describe(config: AuthorizationServerConfig, exchange: Exchange) -> str:
-    """One line for *exchange*: what was sent, what was answered and issued."""
-    sent = [exchange.request, exchange.grant_type]
-    if exchange.presented is not None:
-        sent.append(_name(config, exchange.presented))
-    answer = " ".join(filter(None, [f"-> {exchange.status}", exchange.error]))
-    issued = ", ".join(_name(config, value) for value in exchange.issued)
-    return "  ".join(filter(None, [*sent, answer])) + (f": {issued}" if issued else "")
-
-
-def _show_log(
-    out: Outcome,
-    config: AuthorizationServerConfig,
-    exchanges: Sequence[Exchange],
-    *,
-    clock: DemoClock | None = None,
-    label: str = "server",
-) -> None:
-    """List *exchanges* under *label*, with the time of each if *clock* is given."""
-    for exchange in exchanges:
-        when = f"t={exchange.at - clock.start:g}s".ljust(8) if clock is not None else ""
-        out.say(when + _describe(config, exchange), label=label)
-        label = ""
 
 
 async def _get(session: ClientSession, url: URL) -> int:
@@ -224,11 +94,11 @@ async def client_credentials(env: DemoEnv, out: Outcome) -> None:
     config = demo_oauth2_config()
     exchanges: list[Exchange] = []
     out.say(f"OAuth2Middleware({_CLIENT_CREDENTIALS})", label="code")
-    async with _serve(config, exchanges) as server:
+    async with serve_logged(config, exchanges) as server:
         urls = [server.make_url(f"{_RESOURCE}/{number}") for number in range(1, REQUESTS + 1)]
         async with session_with(OAuth2Middleware(_client_credentials(server))) as session:
             statuses = [await _get(session, url) for url in urls]
-    _show_log(out, config, exchanges)
+    show_log(out, config, exchanges)
     out.check(statuses == [200] * REQUESTS, f"all {REQUESTS} requests got 200", got=statuses)
     out.check(
         config.token_calls == {"client_credentials": 1},
@@ -236,9 +106,9 @@ async def client_credentials(env: DemoEnv, out: Outcome) -> None:
         got=dict(config.token_calls),
     )
     out.check(
-        _per_token(config) == {"access token #1": REQUESTS},
+        per_token(config) == {"access token #1": REQUESTS},
         f"the resource received access token #1 on all {REQUESTS}",
-        got=_per_token(config),
+        got=per_token(config),
     )
 
 
@@ -271,7 +141,7 @@ async def _refresh_and_replay(
 ) -> _RefreshRun:
     """Send a request, let the token near expiry, send another; then replay refresh token #1."""
     store = MemoryTokenStore()
-    async with _serve(config, exchanges) as server:
+    async with serve_logged(config, exchanges) as server:
         grant = _password(server)
         middleware = OAuth2Middleware(grant, store=store, leeway=LEEWAY, clock=clock)
         async with session_with(middleware) as session:
@@ -279,14 +149,16 @@ async def _refresh_and_replay(
             clock.advance(LIFETIME - LEEWAY + 1)
             statuses.append(await _get(session, server.make_url(_RESOURCE)))
             stored = await store.get(middleware.key)
-            refresh = _issued(config, "refresh_token")
+            refresh = issued(config, "refresh_token")
             # Read before the replay: reusing a rotated-out refresh token makes
             # the server revoke the whole grant (RFC 9700 §4.14.2).
             token_calls, replay_at = dict(config.token_calls), len(exchanges)
             rotated = [config.tokens[value].rotated for value in refresh]
             replayed = await _replay(session, grant, refresh[0], clock)
     kept = (
-        [_name(config, stored.access_token), _name(config, stored.refresh_token)] if stored else []
+        [token_name(config, stored.access_token), token_name(config, stored.refresh_token)]
+        if stored
+        else []
     )
     return _RefreshRun(statuses, token_calls, kept, rotated, replayed, replay_at)
 
@@ -313,14 +185,14 @@ async def refresh_before_expiry(env: DemoEnv, out: Outcome) -> None:
         label="setup",
     )
     run = await _refresh_and_replay(config, clock, exchanges)
-    _show_log(out, config, exchanges[: run.replay_at], clock=clock)
+    show_log(out, config, exchanges[: run.replay_at], clock=clock)
     out.say(
         f"at t={LIFETIME - LEEWAY + 1:g}s access token #1 has {LEEWAY - 1:g} s left, inside "
         f"the {LEEWAY:g} s leeway: refreshed before the request",
         label="clock",
     )
     out.say(", ".join(run.kept), label="store")
-    _show_log(out, config, exchanges[run.replay_at :], clock=clock, label="replay")
+    show_log(out, config, exchanges[run.replay_at :], clock=clock, label="replay")
     out.check(run.statuses == [200, 200], "both requests got 200", got=run.statuses)
     out.check(
         run.token_calls == {"password": 1, "refresh_token": 1},
@@ -328,9 +200,9 @@ async def refresh_before_expiry(env: DemoEnv, out: Outcome) -> None:
         got=run.token_calls,
     )
     out.check(
-        _per_token(config) == {"access token #1": 1, "access token #2": 1},
+        per_token(config) == {"access token #1": 1, "access token #2": 1},
         "the second request carried access token #2, obtained before it was sent",
-        got=_per_token(config),
+        got=per_token(config),
     )
     out.check(
         run.rotated == [True, False],
@@ -355,11 +227,11 @@ async def single_flight(env: DemoEnv, out: Outcome) -> None:
     exchanges: list[Exchange] = []
     out.say(f"OAuth2Middleware({_CLIENT_CREDENTIALS})", label="code")
     out.say(f"{CONCURRENT} x GET {_RESOURCE} started at once, before there is any token")
-    async with _serve(config, exchanges) as server:
+    async with serve_logged(config, exchanges) as server:
         url = server.make_url(_RESOURCE)
         async with session_with(OAuth2Middleware(_client_credentials(server))) as session:
             statuses = await asyncio.gather(*(_get(session, url) for _ in range(CONCURRENT)))
-    _show_log(out, config, [exchange for exchange in exchanges if exchange.grant_type])
+    show_log(out, config, [exchange for exchange in exchanges if exchange.grant_type])
     answered = Counter(e.status for e in exchanges if e.request == f"GET {_RESOURCE}")
     by_status = ", ".join(f"{count} x {status}" for status, count in sorted(answered.items()))
     out.say(f"{sum(answered.values())} requests answered: {by_status}", label="resource")
@@ -374,9 +246,9 @@ async def single_flight(env: DemoEnv, out: Outcome) -> None:
         got=dict(config.token_calls),
     )
     out.check(
-        _per_token(config) == {"access token #1": CONCURRENT},
+        per_token(config) == {"access token #1": CONCURRENT},
         f"the resource received access token #1 on all {CONCURRENT}",
-        got=_per_token(config),
+        got=per_token(config),
     )
 
 
@@ -386,7 +258,7 @@ async def revoked_token(env: DemoEnv, out: Outcome) -> None:
     exchanges: list[Exchange] = []
     _say_password_grant(out, "OAuth2Middleware(grant)")
     out.say("revoke(session, revocation_url, token.access_token, client=grant)  # RFC 7009")
-    async with _serve(config, exchanges) as server:
+    async with serve_logged(config, exchanges) as server:
         grant = _password(server)
         middleware = OAuth2Middleware(grant)
         url = server.make_url(_RESOURCE)
@@ -402,7 +274,7 @@ async def revoked_token(env: DemoEnv, out: Outcome) -> None:
                 token_type_hint="access_token",  # noqa: S106 - a hint, not a password
             )
             statuses.append(await _get(session, url))
-    _show_log(out, config, exchanges)
+    show_log(out, config, exchanges)
     out.say(" ".join(map(str, statuses)), label="caller")
     resource = [(e.status, e.error) for e in exchanges if e.request == f"GET {_RESOURCE}"]
     out.check(statuses == [200, 200], "the caller got 200 both times", got=statuses)
@@ -417,17 +289,10 @@ async def revoked_token(env: DemoEnv, out: Outcome) -> None:
         got=dict(config.token_calls),
     )
     out.check(
-        _per_token(config) == {"access token #1": 2, "access token #2": 1},
+        per_token(config) == {"access token #1": 2, "access token #2": 1},
         "one retry, with access token #2",
-        got=_per_token(config),
+        got=per_token(config),
     )
-
-
-def _carried(config: AuthorizationServerConfig, request: RecordedRequest) -> str:
-    """Describe a request another server received, and the access token it carried."""
-    token = _bearer(request.headers)
-    carried = f"Bearer {_name(config, token)}" if token is not None else "no Authorization"
-    return f"{request.method} {request.path}  {carried}"
 
 
 async def stays_on_its_origin(env: DemoEnv, out: Outcome) -> None:
@@ -439,23 +304,23 @@ async def stays_on_its_origin(env: DemoEnv, out: Outcome) -> None:
     out.say(f"api = {api!r}; the token endpoint is on another port, another origin")
     watch = env.watch()
     target = env.other.make_url("/echo")
-    async with _serve(config, exchanges) as server:
+    async with serve_logged(config, exchanges) as server:
         middleware = OAuth2Middleware(_client_credentials(server), origins=[api])
         async with session_with(middleware) as session:
             status = await _get(
                 session, env.resource.make_url("/redirect").with_query(to=str(target))
             )
-    _show_log(out, config, exchanges)
+    show_log(out, config, exchanges)
     hops = [*watch.resource, *watch.other]
     for number, request in enumerate(hops, start=1):
-        out.say(_carried(config, request), label=f"hop {number}")
+        out.say(carried(config, request), label=f"hop {number}")
     out.say(str(status), label="final")
-    access = _issued(config, "access_token")
+    access = issued(config, "access_token")
     out.check(
-        [_name(config, _bearer(request.headers)) for request in watch.resource]
+        [token_name(config, bearer(request.headers)) for request in watch.resource]
         == ["access token #1"],
         "hop 1, to the api, carried access token #1",
-        got=[_carried(config, request) for request in watch.resource],
+        got=[carried(config, request) for request in watch.resource],
     )
     leaked = [
         r.path for r in [*watch.other, *config.requests] if any(a in r.raw() for a in access)

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # Sans-IO protocol modules: tested with vectors to 100 % branch coverage.
-PROTOCOL_MODULES := aiohttp_auth/_origins.py,aiohttp_auth/_redact.py,aiohttp_auth/challenges.py,aiohttp_auth/digest/algorithms.py,aiohttp_auth/digest/challenge.py,aiohttp_auth/digest/credentials.py,aiohttp_auth/digest/authinfo.py,aiohttp_auth/digest/protocol.py
+PROTOCOL_MODULES := aiohttp_auth/_origins.py,aiohttp_auth/_redact.py,aiohttp_auth/challenges.py,aiohttp_auth/digest/algorithms.py,aiohttp_auth/digest/challenge.py,aiohttp_auth/digest/credentials.py,aiohttp_auth/digest/authinfo.py,aiohttp_auth/digest/protocol.py,aiohttp_auth/oauth2/token.py,aiohttp_auth/oauth2/protocol.py,aiohttp_auth/oauth2/client_auth.py,aiohttp_auth/oauth2/jwt.py,aiohttp_auth/oauth2/grants*.py,aiohttp_auth/oauth2/metadata.py,aiohttp_auth/oauth2/_metadata_validation.py
 # The oldest aiohttp we support; CI runs the suite against it too.
 OLDEST_AIOHTTP ?= 3.12.0
 
@@ -56,6 +56,7 @@ docs: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/oauth2.py
 
 # The suite against the oldest supported aiohttp, in a venv of its own.
 test-oldest:

@@ -2,7 +2,8 @@
 
 Every variant gets one ``ClientSession`` (one ``TCPConnector``, keep-alive)
 talking to the same minimal aiohttp.web server (``server.py``), which runs in a
-process of its own on 127.0.0.1 and never checks credentials. Two workloads:
+process of its own on 127.0.0.1 and checks no credential on the timed routes
+(but for the "verifying server" sanity pair). Two workloads:
 
 * **sequential**: one request at a time, so each request's latency counts;
 * **concurrent**: ``--concurrency`` worker tasks sharing one request budget,
@@ -17,12 +18,24 @@ per-round ratio ``variant req/s / bare req/s``. A second bare session
 floor of the run. Client CPU time per request (``time.process_time``) is
 reported too: it is less disturbed by other processes than wall-clock time.
 
+Digest variants (aiohttp's own ``DigestAuthMiddleware(preemptive=True)`` and
+ours, for SHA-256 and MD5) request the server's Digest route, which answers 401
+with a fixed challenge to a request without ``Authorization`` and 200 to any
+other without verifying it, so the server's cost stays that of ``/`` and the
+comparison measures the clients. For each algorithm, ours is compared with
+aiohttp's directly: the median paired ratio ``ours req/s / aiohttp's req/s``.
+The server counts the 401s it sends per variant, during the run and for a
+burst of concurrent first requests from a fresh session. A pair of rows
+against a server that verifies every answer is a sanity check.
+
 Then ``per_call.py`` times each middleware chain on a stand-in request with no
 network (what aiohttp does around the middleware, and the middleware itself),
+``digest_header.py`` the computation of one Digest header in three libraries,
 and ``import_time.py`` compares the import time of aiohttp_auth with aiohttp's.
 
 Adding a variant is one entry in :data:`VARIANTS`: a name and a factory that
-returns the tuple of middlewares for the session.
+returns the tuple of middlewares for the session (a variant that needs another
+server route also gets an entry in :data:`ROUTES`).
 
 Usage: ``python benchmarks/run.py [--quick] [--rounds R] [--requests N]
 [--concurrency C] [--only NAME ...] [--output-json PATH] [--plot PATH]``.
@@ -38,6 +51,7 @@ import gc
 import json
 import os
 import platform
+import re
 import signal
 import statistics
 import sys
@@ -45,15 +59,27 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
+from aiohttp import hdrs
 from aiohttp.client_middlewares import ClientHandlerType, ClientMiddlewareType
+from digest_header import format_digest_header, measure_digest_header
 from import_time import format_import_time, measure_import_time
-from per_call import measure_per_call
-from server import KEEPALIVE_TIMEOUT, running_server
+from per_call import challenging_handler, measure_per_call
+from server import (
+    DIGEST_LOGIN,
+    DIGEST_PASSWORD,
+    KEEPALIVE_TIMEOUT,
+    digest_authorization,
+    digest_challenge,
+    running_server,
+)
 
 import aiohttp_auth as aa
+from aiohttp_auth.digest.answers import choose_challenge
+from aiohttp_auth.digest.protocol import make_cnonce
+from aiohttp_auth.digest.spaces import ProtectionSpaces
 
 TOKEN = "bench-token-0123456789abcdef0123456789abcdef"
 API_KEY = "bench-key-0123456789abcdef"
@@ -95,11 +121,135 @@ VARIANTS: dict[str, VariantFactory] = {
     "API key (query)": lambda: (aa.ApiKeyMiddleware(API_KEY, query_param="api_key"),),
 }
 
+
+class DigestRoute(NamedTuple):
+    """Where a Digest variant sends its requests on the benchmark server."""
+
+    algorithm: str
+    tag: str  # the server counts 401s per tag: one per variant
+    verified: bool = False
+
+    def path(self, *, verified: bool | None = None, suffix: str = "") -> str:
+        kind = "verified-digest" if (self.verified if verified is None else verified) else "digest"
+        return f"/{kind}/{self.algorithm}/{self.tag}{suffix}"
+
+
+#: name -> the server route of a variant that does not request ``/``.
+ROUTES: dict[str, DigestRoute] = {}
+#: label -> (ours, aiohttp's): the Digest variants compared with each other.
+DIGEST_PAIRS: dict[str, tuple[str, str]] = {}
+DIGEST_OURS = "aiohttp_auth"
+DIGEST_THEIRS = "aiohttp"
+
+
+def _add_digest_pair(algorithm: str, *, verified: bool = False) -> None:
+    """Add ours and aiohttp's Digest middleware, on the same route, as a compared pair."""
+    label = f"{algorithm}, verifying server" if verified else algorithm
+    factories: dict[str, VariantFactory] = {
+        DIGEST_OURS: lambda: (aa.DigestAuthMiddleware(DIGEST_LOGIN, DIGEST_PASSWORD),),
+        DIGEST_THEIRS: lambda: (
+            aiohttp.DigestAuthMiddleware(DIGEST_LOGIN, DIGEST_PASSWORD, preemptive=True),
+        ),
+    }
+    names = []
+    for library, factory in factories.items():
+        name = f"Digest {label} ({library})"
+        tag = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        VARIANTS[name] = factory
+        ROUTES[name] = DigestRoute(algorithm, tag, verified)
+        names.append(name)
+    DIGEST_PAIRS[label] = (names[0], names[1])
+
+
+# Against a server that never verifies: the clients' cost, SHA-256 and MD5
+# (aiohttp's default). Then a sanity pair against a server that verifies.
+_add_digest_pair("SHA-256")
+_add_digest_pair("MD5")
+_add_digest_pair("SHA-256", verified=True)
+
+
+class PrecomputedDigest:
+    """The floor of any Digest middleware: a valid answer computed once per URL path.
+
+    Every later request to the path carries the same answer (the same nonce
+    count and client nonce, which a verifying server would refuse as a
+    replay), so per request it only sets a header of Digest's size. Against it,
+    aiohttp's middleware shows the most any Digest middleware could gain on
+    this setup: the ceiling of the ours / aiohttp's ratio.
+    """
+
+    def __init__(self, algorithm: str) -> None:
+        self._algorithm = algorithm
+        self._answers: dict[str, str] = {}
+
+    async def __call__(
+        self, request: aiohttp.ClientRequest, handler: ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        uri = request.url.raw_path_qs
+        answer = self._answers.get(uri)
+        if answer is None:
+            answer = digest_authorization(self._algorithm, request.method, uri, 1, "0" * 32)
+            self._answers[uri] = answer
+        request.headers[hdrs.AUTHORIZATION] = answer
+        return await handler(request)
+
+
+class HeaderOnlyDigest:
+    """Our Digest header code with no middleware logic around it.
+
+    The protection space is set up from the benchmark challenge in advance, so
+    per request it only does the irreducible work of a Digest client: take a
+    nonce count, draw a client nonce (16 bytes of ``os.urandom``), compute the header
+    (``DigestCredentials.authorization``) and set it. It never reads a response.
+    """
+
+    def __init__(self, algorithm: str) -> None:
+        challenge, _ = choose_challenge([digest_challenge(algorithm)])
+        assert challenge is not None
+        spaces = ProtectionSpaces(DIGEST_LOGIN, DIGEST_PASSWORD)
+        self._space = spaces.learn(challenge, ())
+
+    async def __call__(
+        self, request: aiohttp.ClientRequest, handler: ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        taken = self._space.take()
+        assert taken is not None
+        credentials, nc = taken
+        cnonce = make_cnonce(os.urandom(16))  # as the middleware draws it
+        uri = request.url.raw_path_qs
+        request.headers[hdrs.AUTHORIZATION] = credentials.authorization(
+            request.method, uri, nc=nc, cnonce=cnonce
+        )
+        return await handler(request)
+
+
+# Two references that split the cost of a Digest middleware: carrying a
+# Digest-sized header (precomputed), and computing it (header only); what ours
+# costs beyond the second is its own logic. Against aiohttp's middleware, each
+# is a reference pair, not held to the target.
+DIGEST_FLOOR = "Digest SHA-256, precomputed header"
+DIGEST_HEADER_ONLY = "Digest SHA-256, header only"
+VARIANTS[DIGEST_FLOOR] = lambda: (PrecomputedDigest("SHA-256"),)
+VARIANTS[DIGEST_HEADER_ONLY] = lambda: (HeaderOnlyDigest("SHA-256"),)
+ROUTES[DIGEST_FLOOR] = DigestRoute("SHA-256", "precomputed")
+ROUTES[DIGEST_HEADER_ONLY] = DigestRoute("SHA-256", "header-only")
+DIGEST_PAIRS["SHA-256, header only"] = (DIGEST_HEADER_ONLY, DIGEST_PAIRS["SHA-256"][1])
+DIGEST_PAIRS["SHA-256, precomputed header"] = (DIGEST_FLOOR, DIGEST_PAIRS["SHA-256"][1])
+
 #: Reference rows: not subject to the 3 % target.
 REFERENCES = frozenset(
-    {BASELINE, "bare aiohttp (A/A)", "no-op middleware", "header, no middleware"}
+    {
+        BASELINE,
+        "bare aiohttp (A/A)",
+        "no-op middleware",
+        "header, no middleware",
+        DIGEST_FLOOR,
+        DIGEST_HEADER_ONLY,
+    }
 )
 OVERHEAD_TARGET = 0.97
+#: Digest: ours must reach this many times aiohttp's throughput.
+DIGEST_TARGET = 1.1
 
 # Many short blocks rather than a few long ones: a burst of load from another
 # process then spoils a few pairs instead of shifting whole medians.
@@ -142,25 +292,80 @@ WORKLOADS = {"sequential": sequential, "concurrent": concurrent}
 # --------------------------------------------------------------------------- harness
 
 
+def _url(base: str, name: str) -> str:
+    """The URL a variant's timed requests go to."""
+    route = ROUTES.get(name)
+    return f"{base}{route.path()}" if route else f"{base}/"
+
+
+def _check_url(base: str, name: str) -> str:
+    """The URL that shows what a variant sends: Digest answers are verified there."""
+    route = ROUTES.get(name)
+    return f"{base}{route.path(verified=True)}" if route else f"{base}/check"
+
+
 async def _check_credentials(
     sessions: Mapping[str, aiohttp.ClientSession], base: str, variants: Mapping[str, Any]
 ) -> dict[str, str]:
-    """Ask the server what each session sends, so no variant is a silent no-op."""
+    """Ask the server what each session sends, so no variant is a silent no-op.
+
+    For a Digest variant this is its first request: it draws the one 401 that
+    sets up its protection space, and the server verifies the answer.
+    """
     seen_by_variant = {}
     for name, session in sessions.items():
-        async with session.get(f"{base}/check") as response:
+        async with session.get(_check_url(base, name)) as response:
+            if response.status != 200:
+                raise RuntimeError(
+                    f"{name}: the server answered {response.status}: {await response.text()}"
+                )
             seen = await response.json()
         parts = []
         if seen["authorization_scheme"]:
-            parts.append(f"Authorization: {seen['authorization_scheme']} ...")
-        if seen["x_api_key"]:
+            verified = ", verified" if seen.get("verified") else ""
+            parts.append(f"Authorization: {seen['authorization_scheme']} ...{verified}")
+        if seen.get("x_api_key"):
             parts.append("X-API-Key")
-        parts += [f"?{param}=" for param in seen["query_params"]]
+        parts += [f"?{param}=" for param in seen.get("query_params", ())]
         sends_credential = bool(parts)
         if sends_credential != bool(variants[name]["sends_credential"]):
             raise RuntimeError(f"{name}: the server saw {parts or 'no credential'}")
         seen_by_variant[name] = ", ".join(parts) or "-"
     return seen_by_variant
+
+
+async def _digest_stats(session: aiohttp.ClientSession, base: str) -> dict[str, dict[str, int]]:
+    async with session.get(f"{base}/digest-stats") as response:
+        stats: dict[str, dict[str, int]] = await response.json()
+    return stats
+
+
+async def count_cold_burst_401s(
+    base: str, variants: Mapping[str, VariantFactory], concurrency: int
+) -> dict[str, int]:
+    """Send *concurrency* first requests at once from a fresh session per Digest variant.
+
+    Untimed. Returns the 401s the server sent for each burst: how many of the
+    concurrent first requests to an unknown protection space were challenged.
+    """
+    bursts = {
+        name: ROUTES[name].path(suffix="-cold")
+        for name in variants
+        if name in ROUTES and name not in REFERENCES
+    }
+    for name, path in bursts.items():
+        connector = aiohttp.TCPConnector(limit=concurrency, keepalive_timeout=KEEPALIVE_TIMEOUT)
+        setup = variants[name]()
+        options = {"middlewares": setup} if isinstance(setup, tuple) else dict(setup)
+        async with aiohttp.ClientSession(connector=connector, **options) as session:
+            await asyncio.gather(
+                *(_one_request(session, f"{base}{path}") for _ in range(concurrency))
+            )
+    async with aiohttp.ClientSession() as session:
+        stats = await _digest_stats(session, base)
+    return {
+        name: stats.get(path.rsplit("/", 1)[1], {}).get("401", 0) for name, path in bursts.items()
+    }
 
 
 async def _run_block(
@@ -178,6 +383,23 @@ async def _run_block(
     return requests / wall, cpu / requests * 1e6
 
 
+def _sends_credential(setup: SessionSetup) -> bool:
+    if isinstance(setup, tuple):
+        return any(
+            isinstance(
+                mw,
+                (
+                    aa.AuthMiddleware,
+                    aiohttp.DigestAuthMiddleware,
+                    PrecomputedDigest,
+                    HeaderOnlyDigest,
+                ),
+            )
+            for mw in setup
+        )
+    return bool(setup.get("headers") or setup.get("auth"))
+
+
 async def measure_throughput(
     base: str,
     variants: Mapping[str, VariantFactory],
@@ -188,20 +410,21 @@ async def measure_throughput(
     progress: Callable[[str], None],
 ) -> dict[str, Any]:
     """Run the interleaved rounds; return raw per-round samples per workload and variant."""
-    url = f"{base}/"
     names = list(variants)
+    urls = {name: _url(base, name) for name in names}
     sessions = {}
-    info = {}
+    info: dict[str, dict[str, Any]] = {}
     for name, factory in variants.items():
         connector = aiohttp.TCPConnector(limit=concurrency, keepalive_timeout=KEEPALIVE_TIMEOUT)
         setup = factory()
         if isinstance(setup, tuple):
             sessions[name] = aiohttp.ClientSession(connector=connector, middlewares=setup)
-            sends_credential = any(isinstance(mw, aa.AuthMiddleware) for mw in setup)
         else:
             sessions[name] = aiohttp.ClientSession(connector=connector, **setup)
-            sends_credential = bool(setup.get("headers") or setup.get("auth"))
-        info[name] = {"sends_credential": sends_credential}
+        info[name] = {
+            "sends_credential": _sends_credential(setup),
+            "path": urls[name][len(base) :],
+        }
     try:
         seen = await _check_credentials(sessions, base, info)
         for name in names:
@@ -209,7 +432,7 @@ async def measure_throughput(
             # Untimed: open the pool's connections and warm every code path.
             warmup = max(concurrency * 4, requests // 5)
             for workload in WORKLOADS.values():
-                await workload(sessions[name], url, warmup, concurrency)
+                await workload(sessions[name], urls[name], warmup, concurrency)
         samples: dict[str, dict[str, dict[str, list[float]]]] = {
             workload: {name: {"rps": [], "cpu_us": []} for name in names} for workload in WORKLOADS
         }
@@ -219,12 +442,20 @@ async def measure_throughput(
             for workload_name, workload in WORKLOADS.items():
                 for name in order:
                     rps, cpu_us = await _run_block(
-                        workload, sessions[name], url, requests, concurrency
+                        workload, sessions[name], urls[name], requests, concurrency
                     )
                     samples[workload_name][name]["rps"].append(rps)
                     samples[workload_name][name]["cpu_us"].append(cpu_us)
             bare = samples["sequential"][BASELINE]["rps"][-1]
             progress(f"round {round_index + 1}/{rounds} done (bare sequential {bare:,.0f} req/s)")
+        stats = await _digest_stats(sessions[BASELINE], base)
+        sent = 1 + (2 * max(concurrency * 4, requests // 5) + 2 * rounds * requests)
+        for name, route in ROUTES.items():
+            if name in info:
+                counts = stats.get(route.tag, {})
+                info[name]["requests_sent"] = sent
+                info[name]["server_401s"] = counts.get("401", 0)
+                info[name]["server_answered"] = counts.get("answered", 0)
     finally:
         for session in sessions.values():
             await session.close()
@@ -274,19 +505,49 @@ def summarise(samples: dict[str, dict[str, dict[str, list[float]]]]) -> dict[str
     return summary
 
 
+def summarise_digest(
+    samples: dict[str, dict[str, dict[str, list[float]]]], pairs: Mapping[str, tuple[str, str]]
+) -> dict[str, Any]:
+    """Compare ours with aiohttp's Digest middleware, pair by pair, round by round."""
+    summary: dict[str, Any] = {}
+    for workload, by_variant in samples.items():
+        rows = {}
+        for label, (ours, theirs) in pairs.items():
+            ours_s, theirs_s = by_variant[ours], by_variant[theirs]
+            ratios = [o / t for o, t in zip(ours_s["rps"], theirs_s["rps"], strict=True)]
+            saved = [t - o for o, t in zip(ours_s["cpu_us"], theirs_s["cpu_us"], strict=True)]
+            q1, q3 = _quartiles(ratios)
+            rows[label] = {
+                "ours": ours,
+                "theirs": theirs,
+                "ratio": statistics.median(ratios),
+                "ratio_q1": q1,
+                "ratio_q3": q3,
+                "best_ratio": max(ours_s["rps"]) / max(theirs_s["rps"]),
+                "rounds_at_target": sum(ratio >= DIGEST_TARGET for ratio in ratios),
+                "rounds": len(ratios),
+                "ours_cpu_us": statistics.median(ours_s["cpu_us"]),
+                "theirs_cpu_us": statistics.median(theirs_s["cpu_us"]),
+                "cpu_saved_us": statistics.median(saved),
+            }
+        summary[workload] = rows
+    return summary
+
+
 # --------------------------------------------------------------------------- output
 
 
 def format_throughput_table(workload: str, rows: Mapping[str, Mapping[str, float]]) -> str:
+    width = max(22, *(len(name) for name in rows))
     header = (
-        f"{'variant':<22} {'req/s':>8} {'ratio':>6} {'ratio IQR':>13} {'best':>6} "
+        f"{'variant':<{width}} {'req/s':>8} {'ratio':>6} {'ratio IQR':>13} {'best':>6} "
         f"{'Δ wall µs':>9} {'CPU µs/req':>10} {'Δ CPU µs':>9} {'Δ CPU':>7}"
     )
     lines = [f"{workload}:", header, "-" * len(header)]
     for name, row in rows.items():
         iqr = f"{row['ratio_q1']:.3f}-{row['ratio_q3']:.3f}"
         lines.append(
-            f"{name:<22} {row['median_rps']:>8,.0f} {row['ratio']:>6.3f} {iqr:>13} "
+            f"{name:<{width}} {row['median_rps']:>8,.0f} {row['ratio']:>6.3f} {iqr:>13} "
             f"{row['best_ratio']:>6.3f} "
             f"{row['overhead_us']:>+9.1f} {row['cpu_us']:>10.1f} {row['cpu_overhead_us']:>+9.1f} "
             f"{row['cpu_overhead_pct']:>+6.1f}%"
@@ -294,15 +555,57 @@ def format_throughput_table(workload: str, rows: Mapping[str, Mapping[str, float
     return "\n".join(lines)
 
 
+def format_digest_table(digest: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
+    width = max(9, *(len(label) for rows in digest.values() for label in rows))
+    header = (
+        f"{'workload':<11} {'pair':<{width}} {'ours/aiohttp':>12} {'IQR':>11} {'best':>6} "
+        f"{'rounds >= ' + str(DIGEST_TARGET):>13} {'CPU µs ours':>11} {'aiohttp':>8} "
+        f"{'saved':>6}"
+    )
+    lines = [header, "-" * len(header)]
+    for workload, rows in digest.items():
+        for label, row in rows.items():
+            iqr = f"{row['ratio_q1']:.3f}-{row['ratio_q3']:.3f}"
+            lines.append(
+                f"{workload:<11} {label:<{width}} {row['ratio']:>12.3f} {iqr:>11} "
+                f"{row['best_ratio']:>6.3f} {row['rounds_at_target']:>7}/{row['rounds']:<5} "
+                f"{row['ours_cpu_us']:>11.1f} {row['theirs_cpu_us']:>8.1f} "
+                f"{row['cpu_saved_us']:>6.1f}"
+            )
+    return "\n".join(lines)
+
+
+def format_401_table(variants: Mapping[str, Mapping[str, Any]]) -> str:
+    counted = {
+        name: row
+        for name, row in variants.items()
+        if "server_401s" in row and name not in REFERENCES
+    }
+    width = max(22, *(len(name) for name in counted))
+    header = (
+        f"{'variant':<{width}} {'requests':>9} {'401s':>5} {'answered':>9} {'cold burst 401s':>16}"
+    )
+    lines = [header, "-" * len(header)]
+    for name, row in counted.items():
+        lines.append(
+            f"{name:<{width}} {row['requests_sent']:>9,} {row['server_401s']:>5} "
+            f"{row['server_answered']:>9,} {row.get('cold_burst_401s', '-'):>16}"
+        )
+    return "\n".join(lines)
+
+
 def format_per_call_table(
     per_call: Mapping[str, Mapping[str, float]], bare_cpu_us: float | None
 ) -> str:
-    header = f"{'variant':<22} {'ns/call':>8} {'Δ ns':>7} {'Δ / bare seq. CPU per request':>30}"
+    width = max(22, *(len(name) for name in per_call))
+    header = (
+        f"{'variant':<{width}} {'ns/call':>8} {'Δ ns':>7} {'Δ / bare seq. CPU per request':>30}"
+    )
     lines = [header, "-" * len(header)]
     for name, row in per_call.items():
         share = f"{row['overhead_ns'] / 1e3 / bare_cpu_us:.2%}" if bare_cpu_us else "-"
         lines.append(
-            f"{name:<22} {row['ns_per_call']:>8.0f} {row['overhead_ns']:>+7.0f} {share:>30}"
+            f"{name:<{width}} {row['ns_per_call']:>8.0f} {row['overhead_ns']:>+7.0f} {share:>30}"
         )
     return "\n".join(lines)
 
@@ -311,13 +614,39 @@ def verdicts(summary: Mapping[str, Mapping[str, Mapping[str, float]]]) -> list[s
     lines = []
     for workload, rows in summary.items():
         for name, row in rows.items():
-            if name in REFERENCES:
+            if name in REFERENCES or name in ROUTES:
                 continue
             verdict = "meets" if row["ratio"] >= OVERHEAD_TARGET else "MISSES"
             lines.append(
                 f"{workload:>10} {name:<20} ratio {row['ratio']:.3f}: {verdict} the "
                 f">= {OVERHEAD_TARGET} (<= 3 % overhead) target; client CPU "
                 f"{row['cpu_overhead_pct']:+.1f} %"
+            )
+    return lines
+
+
+def digest_verdicts(
+    digest: Mapping[str, Mapping[str, Mapping[str, Any]]], variants: Mapping[str, Any]
+) -> list[str]:
+    lines = []
+    for workload, rows in digest.items():
+        for label, row in rows.items():
+            if row["ours"] in REFERENCES:
+                continue
+            verdict = "meets" if row["ratio"] >= DIGEST_TARGET else "MISSES"
+            lines.append(
+                f"{workload:>10} Digest {label:<26} ours / aiohttp's {row['ratio']:.3f}: "
+                f"{verdict} the >= {DIGEST_TARGET}x target"
+            )
+    for name, row in variants.items():
+        if name.endswith(f"({DIGEST_OURS})") and "server_401s" in row:
+            cold = row.get("cold_burst_401s")
+            ok = row["server_401s"] == 1 and cold in (None, 1)
+            lines.append(
+                f"{name}: {row['server_401s']} 401 in {row['requests_sent']:,} requests"
+                + ("" if cold is None else f", {cold} in a cold burst")
+                + f" to one protection space: {'meets' if ok else 'MISSES'} the "
+                "one-401-per-space target"
             )
     return lines
 
@@ -415,6 +744,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-import-time", action="store_true")
     parser.add_argument("--skip-per-call", action="store_true")
+    parser.add_argument("--skip-digest-header", action="store_true")
     parser.add_argument("--output-json", type=Path, metavar="PATH")
     parser.add_argument("--plot", type=Path, metavar="PATH", help="write the chart (PNG)")
     args = parser.parse_args(argv)
@@ -431,6 +761,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def _is_chain(factory: VariantFactory) -> bool:
     """Tell whether a variant is a middleware chain (the rest are session options)."""
     return isinstance(factory(), tuple)
+
+
+def selected_pairs(variants: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """The Digest pairs whose two members both run."""
+    return {
+        label: pair
+        for label, pair in DIGEST_PAIRS.items()
+        if pair[0] in variants and pair[1] in variants
+    }
 
 
 def select_variants(only: list[str] | None) -> dict[str, VariantFactory]:
@@ -481,6 +820,9 @@ def main(argv: list[str] | None = None) -> None:
         f"(concurrency {args.concurrency})",
         flush=True,
     )
+    pairs = selected_pairs(variants)
+    result["digest_pairs"] = pairs
+    result["digest_target"] = DIGEST_TARGET
     with running_server() as (host, port, pid), pinned(args.pin, pid) as placement:
         base = f"http://{host}:{port}"
         log(f"server pid {pid} listening on {base}; {placement}")
@@ -495,12 +837,17 @@ def main(argv: list[str] | None = None) -> None:
                 progress=log,
             )
         )
+        if any(name in ROUTES for name in variants):
+            cold = asyncio.run(count_cold_burst_401s(base, variants, args.concurrency))
+            for name, count in cold.items():
+                measured["variants"][name]["cold_burst_401s"] = count
     summary = summarise(measured["samples"])
     result["variants"] = measured["variants"]
     result["workloads"] = summary
+    width = max(len(name) for name in measured["variants"])
     print("\nwhat the server saw (credentials are never echoed):")
     for name, row in measured["variants"].items():
-        print(f"  {name:<22} {row['server_saw']}")
+        print(f"  {name:<{width}} {row['server_saw']}")
     for workload, rows in summary.items():
         print()
         print(format_throughput_table(workload, rows))
@@ -512,15 +859,57 @@ def main(argv: list[str] | None = None) -> None:
     )
     print()
     print("\n".join(verdicts(summary)))
+    if pairs:
+        result["digest"] = summarise_digest(measured["samples"], pairs)
+        print(
+            "\nDigest, ours / aiohttp's DigestAuthMiddleware(preemptive=True), paired per round "
+            "(CPU: client µs per request).\nReference pairs put in place of ours: a header "
+            "computed per request with no middleware logic (header only), and a precomputed\n"
+            "header (the ceiling: the most any Digest middleware could gain on this setup)."
+        )
+        print(format_digest_table(result["digest"]))
+        print(
+            "\n401s the server sent per variant: during the run (the check, the warm-up "
+            "and the rounds), and to a fresh session's burst of "
+            f"{args.concurrency} concurrent first requests:"
+        )
+        print(format_401_table(measured["variants"]))
+        print()
+        print("\n".join(digest_verdicts(result["digest"], measured["variants"])))
 
     if not args.skip_per_call:
         log("timing each middleware chain on a stand-in request")
-        chains = {name: factory for name, factory in variants.items() if _is_chain(factory)}
+        chains = {
+            name: factory
+            for name, factory in variants.items()
+            if _is_chain(factory) and name not in ROUTES
+        }
         result["per_call"] = measure_per_call(
             chains, baseline=BASELINE, url=f"http://127.0.0.1:{port}/"
         )
         print("\nper-call cost without network (see benchmarks/per_call.py for what it covers):")
         print(format_per_call_table(result["per_call"], summary["sequential"][BASELINE]["cpu_us"]))
+        result["digest_per_call"] = {}
+        for label, (ours, theirs) in pairs.items():
+            route = ROUTES[ours]
+            if route.verified or ours in REFERENCES:
+                continue  # the same middlewares as another pair, or no middleware of ours
+            url = f"http://127.0.0.1:{port}{route.path(suffix='-per-call')}"
+            handler = challenging_handler(url, digest_challenge(route.algorithm))
+            digest_chains = {name: variants[name] for name in (BASELINE, ours, theirs)}
+            timed = measure_per_call(digest_chains, baseline=BASELINE, url=url, handler=handler)
+            result["digest_per_call"][label] = timed
+            print(
+                f"\nper-call cost, Digest {label}, warm protection space: ours / aiohttp's = "
+                f"{timed[ours]['overhead_ns'] / timed[theirs]['overhead_ns']:.2f}"
+            )
+            print(format_per_call_table(timed, summary["sequential"][BASELINE]["cpu_us"]))
+
+    if not args.skip_digest_header:
+        log("timing one Digest header (SHA-256, qop auth) in three libraries")
+        result["digest_header"] = measure_digest_header(repeats=5 if args.quick else 15)
+        print()
+        print(format_digest_header(result["digest_header"]))
 
     if not args.skip_import_time:
         log("timing imports in fresh interpreters")

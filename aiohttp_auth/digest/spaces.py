@@ -121,7 +121,7 @@ class ProtectionSpace:
         """The current server nonce."""
         return self.credentials.challenge.nonce
 
-    def covers(self, origin: Origin, path: str) -> int:
+    def covers(self, origin: tuple[str, str, int], path: str) -> int:
         """Return how specifically this space covers *origin* and *path*, or -1.
 
         The length of the longest matching prefix: a space for ``/a/b/`` is
@@ -188,7 +188,7 @@ class ProtectionSpaces:
             forgotten first.
     """
 
-    __slots__ = ("_limit", "_login", "_password", "_spaces")
+    __slots__ = ("_limit", "_login", "_password", "_spaces", "_whole_origins")
 
     def __init__(self, login: str, password: str, *, limit: int = MAX_SPACES) -> None:
         self._login = login
@@ -196,6 +196,10 @@ class ProtectionSpaces:
         self._limit = limit
         # Least recently challenged first.
         self._spaces: dict[tuple[str, tuple[Prefix, ...]], ProtectionSpace] = {}
+        # Origins whose every space covers the whole origin (a challenge without
+        # ``domain``: the usual case), each with the space find() returns there.
+        # find() runs on every request: for these one lookup replaces the scan.
+        self._whole_origins: dict[tuple[str, str, int], ProtectionSpace] = {}
 
     def __len__(self) -> int:
         return len(self._spaces)
@@ -209,7 +213,12 @@ class ProtectionSpaces:
 
         Among equally specific spaces, the most recently challenged wins.
         """
-        origin = Origin.of(url)
+        # Equal to Origin.of(url), but built without the Python code of
+        # NamedTuple.__new__: the middleware calls this on every request.
+        origin = (url.scheme, url.raw_host or "", url.port or 0)
+        whole = self._whole_origins.get(origin)
+        if whole is not None:
+            return whole
         path = url.raw_path
         found: ProtectionSpace | None = None
         best = -1
@@ -240,7 +249,20 @@ class ProtectionSpaces:
         self._spaces[key] = space
         if len(self._spaces) > self._limit:
             del self._spaces[next(iter(self._spaces))]
+        self._index_whole_origins()
         return space
+
+    def _index_whole_origins(self) -> None:
+        """Rebuild the index of origins that only whole-origin spaces cover."""
+        whole: dict[Origin, ProtectionSpace] = {}
+        with_paths: set[Origin] = set()
+        for space in self._spaces.values():  # the most recently challenged last, so it wins
+            for origin, prefix in space.prefixes:
+                if prefix:
+                    with_paths.add(origin)
+                else:
+                    whole[origin] = space
+        self._whole_origins = {o: s for o, s in whole.items() if o not in with_paths}
 
     def _credentials(self, challenge: DigestChallenge) -> DigestCredentials:
         return DigestCredentials(challenge, self._login, self._password)

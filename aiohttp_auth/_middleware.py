@@ -33,7 +33,7 @@ from ._origins import Origin, OriginsArg, OriginScope, is_secure_transport
 from ._redact import logger, safe_url
 from .errors import BodyNotReplayableError, ConfigurationError, InsecureTransportError
 
-__all__ = ["MAX_RETRIES", "AuthMiddleware", "body_is_replayable", "subrequest"]
+__all__ = ["MAX_RETRIES", "AuthMiddleware", "body_is_replayable", "read_limited", "subrequest"]
 
 MAX_RETRIES: Final = 1
 """How often one middleware may resend one hop of a request."""
@@ -82,6 +82,23 @@ def subrequest(
     """
     kwargs.setdefault("allow_redirects", False)
     return session.request(method, url, middlewares=(), **kwargs)
+
+
+async def read_limited(response: ClientResponse, limit: int) -> bytes | None:
+    """Read the body of a sub-request's *response*, or None once it passes *limit* bytes.
+
+    Token, revocation and discovery endpoints answer a few hundred bytes; a
+    server sending megabytes is broken or hostile, so reading stops at the
+    announced length or as soon as the received bytes pass *limit*.
+    """
+    if (response.content_length or 0) > limit:
+        return None
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(1 << 16):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 class AuthMiddleware(abc.ABC):

@@ -35,7 +35,7 @@ from typing import Any, Final
 import aiohttp
 from aiohttp import ClientSession
 
-from .._middleware import subrequest
+from .._middleware import read_limited, subrequest
 from .._redact import logger, safe_url
 from ..errors import ConfigurationError, TokenError
 from ._metadata_validation import decode_document
@@ -66,17 +66,11 @@ class _NotThere(Exception):
     """No metadata document at this URL; the next candidate may have one."""
 
 
-async def _read_limited(response: aiohttp.ClientResponse, url: str) -> bytes:
-    if (response.content_length or 0) > MAX_METADATA_BYTES:
-        raise _NotThere(f"{safe_url(url)} announced {response.content_length} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_chunked(1 << 16):
-        size += len(chunk)
-        if size > MAX_METADATA_BYTES:
-            raise _NotThere(f"{safe_url(url)} sent more than {MAX_METADATA_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+async def _read_document(response: aiohttp.ClientResponse, url: str) -> bytes:
+    body = await read_limited(response, MAX_METADATA_BYTES)
+    if body is None:
+        raise _NotThere(f"{safe_url(url)} sent more than {MAX_METADATA_BYTES} bytes")
+    return body
 
 
 async def _fetch_document(session: ClientSession, url: str, issuer: str) -> dict[str, Any]:
@@ -100,7 +94,7 @@ async def _fetch_document(session: ClientSession, url: str, issuer: str) -> dict
                 # RFC 8414 §3.2: a successful response uses 200 OK; a redirect
                 # is not followed (the document must be at the well-known URL).
                 raise _NotThere(f"{safe_url(url)} answered HTTP {response.status}")
-            body = await _read_limited(response, url)
+            body = await _read_document(response, url)
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         kind = "timed out" if isinstance(exc, asyncio.TimeoutError) else type(exc).__name__
         raise TokenError(

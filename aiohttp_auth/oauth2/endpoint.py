@@ -32,7 +32,7 @@ from typing import Final, NamedTuple
 import aiohttp
 from aiohttp import ClientResponse, ClientSession, hdrs
 
-from .._middleware import subrequest
+from .._middleware import read_limited, subrequest
 from .._redact import logger, safe_url
 from ..errors import ConfigurationError, TokenError
 from .protocol import TokenRequest, parse_token_response
@@ -174,15 +174,13 @@ def retry_after_seconds(value: str | None, *, now: float) -> float | None:
 
 
 async def _read_bounded(response: ClientResponse, endpoint: str) -> bytes:
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(1 << 16):
-        body += chunk
-        if len(body) > MAX_RESPONSE_BYTES:
-            raise TokenError(
-                f"The token endpoint {endpoint} answered HTTP {response.status} with more than "
-                f"{MAX_RESPONSE_BYTES} bytes, which is no token response: check token_url"
-            )
-    return bytes(body)
+    body = await read_limited(response, MAX_RESPONSE_BYTES)
+    if body is None:
+        raise TokenError(
+            f"The token endpoint {endpoint} answered HTTP {response.status} with more than "
+            f"{MAX_RESPONSE_BYTES} bytes, which is no token response: check token_url"
+        )
+    return body
 
 
 async def _post(

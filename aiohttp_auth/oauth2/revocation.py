@@ -30,7 +30,7 @@ from typing import Any, Final, Protocol
 import aiohttp
 from aiohttp import ClientSession
 
-from .._middleware import subrequest
+from .._middleware import read_limited, subrequest
 from .._redact import logger, safe_url
 from ..errors import ConfigurationError, OAuth2Error, TokenError
 from .client_auth import ClientAuth
@@ -190,17 +190,6 @@ def _answer_error(status: int, headers: Mapping[str, str], body: bytes, where: s
     return TokenError(f"{where} answered HTTP {status} without an OAuth error code: {hint}")
 
 
-async def _read_start(response: aiohttp.ClientResponse) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_chunked(_MAX_BODY):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= _MAX_BODY:
-            break
-    return b"".join(chunks)
-
-
 async def _send(session: ClientSession, request: TokenRequest, timeout: float) -> None:
     endpoint = f"revocation endpoint {safe_url(request.url)}"
     try:
@@ -216,7 +205,8 @@ async def _send(session: ClientSession, request: TokenRequest, timeout: float) -
         ) as response:
             if 200 <= response.status < 300:
                 return
-            body = await _read_start(response)
+            # Only for the error message: a body past the limit is not read at all.
+            body = await read_limited(response, _MAX_BODY) or b""
             status, headers = response.status, response.headers
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         kind = "timed out" if isinstance(exc, asyncio.TimeoutError) else type(exc).__name__

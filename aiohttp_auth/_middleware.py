@@ -101,6 +101,20 @@ async def read_limited(response: ClientResponse, limit: int) -> bytes | None:
     return bytes(body)
 
 
+def _keep_cookies(request: ClientRequest, response: ClientResponse) -> None:
+    """Store the cookies a response asking for a retry sets, and send them with the retry.
+
+    aiohttp stores cookies only from the last response of each hop, so those set
+    on a 401 (a load balancer's affinity cookie that keeps the retry on the
+    server that issued a Digest nonce or knows a session) would otherwise be
+    lost. The session's jar decides, as for any response, which it keeps.
+    """
+    if response.cookies:
+        jar = request.session.cookie_jar
+        jar.update_cookies(response.cookies, response.url)
+        request.update_cookies(jar.filter_cookies(request.url))
+
+
 class AuthMiddleware(abc.ABC):
     """Base class of every aiohttp_auth middleware.
 
@@ -223,6 +237,7 @@ class AuthMiddleware(abc.ABC):
             return response
         retried.add(id(self))
         setattr(request, _RETRIED_ATTR, retried)
+        _keep_cookies(request, response)
         response.release()
         logger.debug("%s: retrying %s once", name, safe_url(request.url))
         return await handler(request)

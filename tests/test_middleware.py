@@ -366,6 +366,33 @@ class AttemptCounter(AuthMiddleware):
             response.release()
 
 
+async def test_retry_once_sends_the_cookies_the_first_response_set() -> None:
+    # A load balancer's affinity cookie set on the 401 must reach the retry, or the
+    # retry may land on a server that does not know the first exchange.
+    seen: list[str | None] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.cookies.get("backend"))
+        if request.headers.get(hdrs.AUTHORIZATION) != "Bearer second":
+            response = web.Response(status=401)
+            response.set_cookie("backend", "b1")
+            return response
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    async with (
+        LocalServer(app) as server,
+        aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True),
+            middlewares=(RetryingStandIn("first", "second"),),
+        ) as session,
+        session.get(server.url) as response,
+    ):
+        assert response.status == 200
+    assert seen == [None, "b1"]
+
+
 async def test_retry_once_releases_the_first_response(credentials: Credentials) -> None:
     # With one connection in the pool, a retry that kept the first (large,
     # unread) response would wait for a connection forever.

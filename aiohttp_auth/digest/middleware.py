@@ -28,8 +28,8 @@ What it does, and what it cannot do:
   in a middleware. The ``CONNECT`` for an ``https://`` target is sent by
   aiohttp's connector and never passes through middlewares, so a Digest proxy
   in front of https targets cannot be answered here.
-* **Cookies** a server sets on a challenge go with the retry (see
-  [`_keep_cookies`][]).
+* **Cookies** a server sets on a challenge go with the retry (the shared
+  [`retry_once`][aiohttp_auth._middleware.AuthMiddleware.retry_once] keeps them).
 """
 
 from __future__ import annotations
@@ -92,20 +92,6 @@ def _infos(response: ClientResponse, answers: list[Answer]) -> list[tuple[Answer
         if answer.channel.info in headers:
             found.append((answer, headers.getall(answer.channel.info)))
     return found
-
-
-def _keep_cookies(request: ClientRequest, response: ClientResponse) -> None:
-    """Store the cookies a challenge sets, and send them with the retry.
-
-    aiohttp stores cookies only from the last response of each hop, so those set
-    on a 401 (a load balancer's affinity cookie that keeps the retry on the server
-    that issued the nonce) would otherwise be lost. The session's jar decides, as
-    for any response, which it keeps.
-    """
-    if response.cookies:
-        jar = request.session.cookie_jar
-        jar.update_cookies(response.cookies, response.url)
-        request.update_cookies(jar.filter_cookies(request.url))
 
 
 class DigestAuthMiddleware(AuthMiddleware):
@@ -248,7 +234,6 @@ class DigestAuthMiddleware(AuthMiddleware):
                 response.status,
             )
             return response
-        _keep_cookies(request, response)
         retried = await self.retry_once(request, handler, response)
         if retried is not response:
             # A challenge to the retry (the origin's, after the proxy's was answered;

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from aiohttp_auth.oauth2._single_flight import SingleFlight
+from aiohttp_auth._single_flight import SingleFlight
 
 #: Upper bound for any wait in these tests: a bug shows as a failure, not a hang.
 BOUND = 5.0

@@ -6,7 +6,7 @@ asks for a token on every request. It keeps the token in a
 the store protocol's pattern: reuse the token last found usable (no store read
 per request), else read the store without the lock; when the token is missing,
 about to expire or rejected, run one *flight* per key
-([`SingleFlight`][aiohttp_auth.oauth2._single_flight.SingleFlight]: every
+([`SingleFlight`][aiohttp_auth._single_flight.SingleFlight]: every
 concurrent caller in this process shares it, and cancelling a caller does not
 cancel it), which takes the store's lock (other processes sharing the store
 wait there), reads the store again, and calls the token endpoint only if the
@@ -32,7 +32,7 @@ from aiohttp import ClientSession
 from .._redact import logger, safe_url
 from ..errors import ConfigurationError, OAuth2Error
 from ..stores import MemoryTokenStore, TokenStore, validate_key
-from ._single_flight import SingleFlight
+from .._single_flight import SingleFlight
 from .endpoint import RetryPolicy, request_token
 from .grants_base import Grant
 from .protocol import TokenRequest

@@ -19,6 +19,7 @@ from .errors import ConfigurationError as ConfigurationError
 from .errors import CredentialError as CredentialError
 from .errors import InsecureTransportError as InsecureTransportError
 from .errors import OAuth2Error as OAuth2Error
+from .errors import SignatureVerificationError as SignatureVerificationError
 from .errors import SigningError as SigningError
 from .errors import StoreError as StoreError
 from .errors import TokenError as TokenError
@@ -29,6 +30,10 @@ from .static import BearerAuthMiddleware as BearerAuthMiddleware
 if TYPE_CHECKING:
     from .oauth2.middleware import OAuth2Middleware as OAuth2Middleware
     from .oauth2.token import Token as Token
+    from .signing.azure_middleware import AzureSharedKeyMiddleware as AzureSharedKeyMiddleware
+    from .signing.httpsig_middleware import HTTPSignatureMiddleware as HTTPSignatureMiddleware
+    from .signing.middleware import GoogleHMACMiddleware as GoogleHMACMiddleware
+    from .signing.middleware import SigV4Middleware as SigV4Middleware
     from .stores import MemoryTokenStore as MemoryTokenStore
     from .stores import TokenStore as TokenStore
 
@@ -38,7 +43,11 @@ __version__ = "0.1.0.dev0"
 # cheap (<= 1.2x aiohttp's own import time) for users of the static middlewares.
 _LAZY = {
     "MemoryTokenStore": "aiohttp_auth.stores",
+    "AzureSharedKeyMiddleware": "aiohttp_auth.signing.azure_middleware",
+    "GoogleHMACMiddleware": "aiohttp_auth.signing.middleware",
+    "HTTPSignatureMiddleware": "aiohttp_auth.signing.httpsig_middleware",
     "OAuth2Middleware": "aiohttp_auth.oauth2.middleware",
+    "SigV4Middleware": "aiohttp_auth.signing.middleware",
     "Token": "aiohttp_auth.oauth2.token",
     "TokenStore": "aiohttp_auth.stores",
 }
@@ -59,6 +68,7 @@ __all__ = [
     "ApiKeyMiddleware",
     "AuthError",
     "AuthMiddleware",
+    "AzureSharedKeyMiddleware",
     "BasicAuthMiddleware",
     "BearerAuthMiddleware",
     "BodyNotReplayableError",
@@ -66,12 +76,16 @@ __all__ = [
     "ConfigurationError",
     "CredentialError",
     "DigestAuthMiddleware",
+    "GoogleHMACMiddleware",
+    "HTTPSignatureMiddleware",
     "InsecureTransportError",
     "MemoryTokenStore",
     "OAuth2Error",
     "OAuth2Middleware",
     "Origin",
     "OriginScope",
+    "SigV4Middleware",
+    "SignatureVerificationError",
     "SigningError",
     "StoreError",
     "Token",

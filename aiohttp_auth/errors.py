@@ -12,6 +12,7 @@ errors handles ours too:
           ├── BodyNotReplayableError    a retry would resend a consumed stream
           ├── ChallengeError            a malformed WWW-Authenticate challenge
           ├── SigningError              a request cannot be signed correctly
+          │    └── SignatureVerificationError  a received signature does not verify
           ├── TokenError                a token could not be obtained
           │    └── OAuth2Error          the token endpoint answered an RFC 6749 §5.2 error
           └── StoreError                a token store failed (locked, corrupt, unreachable)
@@ -36,6 +37,7 @@ __all__ = [
     "CredentialError",
     "InsecureTransportError",
     "OAuth2Error",
+    "SignatureVerificationError",
     "SigningError",
     "StoreError",
     "TokenError",
@@ -91,6 +93,15 @@ class ChallengeError(AuthError):
 
 class SigningError(AuthError):
     """A request cannot be signed correctly, so it is not sent at all."""
+
+
+class SignatureVerificationError(SigningError):
+    """A received message's signature or digest does not verify (RFC 9421 §3.2, RFC 9530).
+
+    Raised by the verify functions users call on webhooks and responses; the
+    message says which check failed (no signature, wrong key or algorithm,
+    expired, a component not covered, a digest that does not match the body).
+    """
 
 
 class TokenError(AuthError):

@@ -17,9 +17,16 @@ from peers import AUTH_CASES, AuthCase, Credentials, NameResolver, Site
 
 from aiohttp_auth.testing import LocalServer, resource_app, serve_in_thread
 
-# The real Digest servers (lighttpd, apache2, httpbin) as session fixtures; see
-# tests/digest_peers.py, which builds on peers.running_process.
-pytest_plugins = ["authlib_server", "digest_peers"]
+# The real peers as session fixtures, each built on peers.running_process: Digest
+# servers (lighttpd, apache2, httpbin), an Authlib authorization server, moto (SigV4),
+# LocalStack's S3 (presigned URLs) and Azurite (Azure Shared Key).
+pytest_plugins = [
+    "authlib_server",
+    "azurite_peer",
+    "digest_peers",
+    "moto_peer",
+    "presign_peer",
+]
 
 #: Names the test certificate is valid for; ``api.test`` reaches 127.0.0.1 through
 #: :class:`peers.NameResolver` and stands for a remote host.

@@ -46,13 +46,13 @@ def test_unknown_attribute_raises_attribute_error() -> None:
         aiohttp_auth.NoSuchMiddleware  # noqa: B018
 
 
-def test_import_loads_no_oauth2_store_or_crypto_module() -> None:
-    # The static middlewares' users pay for nothing else: oauth2, stores and the
+def test_import_loads_no_oauth2_store_signing_or_crypto_module() -> None:
+    # The static middlewares' users pay for nothing else: oauth2, stores, signing and the
     # crypto libraries load on first use of their names.
     probe = (
         "import sys, aiohttp_auth; "
         "heavy = ('aiohttp_auth.oauth2', 'aiohttp_auth.stores', 'joserfc', 'authlib', "
-        "'cryptography', 'keyring', 'redis'); "
+        "'cryptography', 'keyring', 'redis', 'aiohttp_auth.signing', 'http_sfv'); "
         "print([m for m in heavy if m in sys.modules])"
     )
     loaded = subprocess.run(  # noqa: S603 - our own interpreter and a fixed program

@@ -30,9 +30,9 @@ from typing import Final
 from aiohttp import ClientSession
 
 from .._redact import logger, safe_url
+from .._single_flight import SingleFlight
 from ..errors import ConfigurationError, OAuth2Error
 from ..stores import MemoryTokenStore, TokenStore, validate_key
-from .._single_flight import SingleFlight
 from .endpoint import RetryPolicy, request_token
 from .grants_base import Grant
 from .protocol import TokenRequest

@@ -2,7 +2,8 @@
 
 Routes (any method):
 
-- ``/echo``: answers 200 with JSON ``{method, path, query, headers, body_length}``.
+- ``/echo`` and any path under ``/echo/``: answers 200 with JSON
+  ``{method, path, query, headers, body_length}``.
 - ``/bearer``, ``/basic``, ``/api-key``: 200 with the same JSON when the request
   carries a valid credential, else 401 with an RFC 6750 / RFC 7617 challenge.
 - ``/redirect?to=URL&status=302``: redirects to *URL* (another origin, in tests)
@@ -168,7 +169,7 @@ async def _handle(request: web.Request) -> web.StreamResponse:
         return web.json_response(
             {"error": "unauthorized"}, status=401, headers={hdrs.WWW_AUTHENTICATE: check[1]}
         )
-    if check is None and request.path != "/echo":
+    if check is None and request.path != "/echo" and not request.path.startswith("/echo/"):
         raise web.HTTPNotFound()
     return web.json_response(_describe(request, body))
 

@@ -65,6 +65,7 @@ docs: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/oauth2.py
+	$(BIN)/python benchmarks/signing.py
 
 # The suite against the oldest supported aiohttp, in a venv of its own.
 test-oldest:

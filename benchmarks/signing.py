@@ -181,6 +181,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--plot", help="draw the per-call times to this PNG file")
     args = parser.parse_args()
 
     _check_sigv4()
@@ -225,6 +226,34 @@ def main() -> None:
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(summary, out, indent=2)
+    if args.plot:
+        _plot(summary, args.plot)
+
+
+def _plot(summary: dict[str, Any], path: str) -> None:
+    """One panel per comparison: microseconds per call, ours first, the ratio in the title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [(key, value) for key, value in summary.items() if isinstance(value, dict)]
+    figure, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6))
+    titles = {
+        "sigv4_get": "SigV4 GET (target >= 3x)",
+        "sigv4_mib": "SigV4, 1 MiB body (target <= 1.15x)",
+        "httpsig": "RFC 9421 ed25519 (target >= 5x)",
+    }
+    for axis, (key, results) in zip(axes, panels, strict=True):
+        names = [name for name in results if name not in ("ratio", "chunked_ratio")]
+        values = [results[name] for name in names]
+        axis.barh(names, values, color=["#2b6cb0"] + ["#a0aec0"] * (len(names) - 1))
+        axis.invert_yaxis()
+        axis.set_xlabel("microseconds per call (median)")
+        axis.set_title(f"{titles.get(key, key)}: {results['ratio']:.2f}x", fontsize=10)
+        axis.tick_params(axis="y", labelsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
 
 
 if __name__ == "__main__":

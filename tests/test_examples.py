@@ -41,6 +41,7 @@ from aiohttp_auth.testing import (
     resource_app,
     serve_in_thread,
 )
+from aiohttp_auth.testing.signing import HTTPSigConfig, SigV4Config
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.py"))
@@ -49,8 +50,10 @@ OUTPUT_MARKER = "Expected output::"
 TIMEOUT = 60
 
 
-#: What a demo server accepts: static credentials, Digest users, or OAuth 2 clients.
-ServerConfig = ResourceConfig | DigestConfig | AuthorizationServerConfig
+#: What a demo server accepts: static credentials, Digest users, OAuth 2 clients, or signing keys.
+ServerConfig = (
+    ResourceConfig | DigestConfig | AuthorizationServerConfig | SigV4Config | HTTPSigConfig
+)
 
 
 @dataclass
@@ -94,6 +97,16 @@ def secrets_of(config: ServerConfig) -> set[str]:
     """Every credential *config* accepts, as it would appear on the wire or in output."""
     if isinstance(config, DigestConfig):
         return set(config.users.values())
+    if isinstance(config, SigV4Config):
+        # Secret keys never travel; session tokens go to the server that issued them only.
+        return {*config.credentials.values(), *config.session_tokens.values()}
+    if isinstance(config, HTTPSigConfig):
+        # Public keys are no secret; HMAC keys are.
+        return {
+            key.decode("latin-1")
+            for key in config.keys.values()
+            if isinstance(key, bytes) and not key.lstrip().startswith(b"-----BEGIN")
+        }
     if isinstance(config, AuthorizationServerConfig):
         # Client secrets, user passwords, and every token the server issued or holds.
         client_secrets = {client.secret for client in config.clients.values() if client.secret}
@@ -146,6 +159,9 @@ def credentials_accepted(config: ServerConfig) -> bool:
     if isinstance(config, DigestConfig):
         # Digest never sends the password: the server's own count says it verified one.
         return config.successes > 0
+    if isinstance(config, SigV4Config | HTTPSigConfig):
+        # A signature holds no secret either: the server counts the ones it verified.
+        return config.accepted > 0
     if isinstance(config, AuthorizationServerConfig):
         # A token request answered with a token, and the API received an access token.
         access_tokens = {token.value for token in config.issued if token.kind == "access_token"}

@@ -440,3 +440,28 @@ def test_verify_request_needs_a_method(method: Any) -> None:
 def test_verify_response_needs_a_status(status: Any) -> None:
     with pytest.raises(ConfigurationError, match="status: expected a three-digit status code"):
         verify_response(status, [], key=ED_PUBLIC)
+
+
+def test_an_announced_algorithm_the_verifier_refuses_is_a_verification_error():
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    from aiohttp_auth.errors import SignatureVerificationError
+    from aiohttp_auth.signing.httpsig import HTTPSigner
+    from aiohttp_auth.signing.httpsig_verify import verify_request
+
+    signer = HTTPSigner(
+        "k", ed25519.Ed25519PrivateKey.generate(), algorithm="ed25519", components=("@method",)
+    )
+    fields = signer.sign_request("GET", "https://example.com/", [], created=1_700_000_000)
+    headers = [("Signature-Input", fields.signature_input), ("Signature", fields.signature)]
+    ec_key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    with pytest.raises(SignatureVerificationError, match="ed25519"):
+        verify_request(
+            "GET",
+            "https://example.com/",
+            headers,
+            key=ec_key,
+            algorithm="ecdsa-p256-sha256",
+            required_components=("@method",),
+            max_age=None,
+        )

@@ -21,7 +21,7 @@ from typing import Final
 import aiohttp
 
 from ..errors import AuthError
-from . import demo_digest, demo_oauth2, demo_static
+from . import demo_digest, demo_oauth2, demo_signing, demo_static
 from ._command import EXIT_FAILED, EXIT_OK, Subparsers
 from ._console import Console, Outcome, wants_color
 from ._demo_env import DemoEnv, Scenario, demo_env
@@ -32,6 +32,7 @@ SCENARIOS: Final[list[Scenario]] = [
     *demo_static.SCENARIOS,
     *demo_digest.SCENARIOS,
     *demo_oauth2.SCENARIOS,
+    *demo_signing.SCENARIOS,
 ]
 """The demo's scenarios, in the order they run."""
 

@@ -16,17 +16,25 @@ from .resource import ResourceConfig as ResourceConfig
 from .resource import resource_app as resource_app
 from .server import LocalServer as LocalServer
 from .server import serve_in_thread as serve_in_thread
+from .signing import HTTPSigConfig as HTTPSigConfig
+from .signing import SigV4Config as SigV4Config
+from .signing import httpsig_app as httpsig_app
+from .signing import sigv4_app as sigv4_app
 
 __all__ = [
     "AuthorizationServerConfig",
     "ClientRegistration",
     "DigestConfig",
     "Fault",
+    "HTTPSigConfig",
     "LocalServer",
     "RecordedRequest",
     "ResourceConfig",
+    "SigV4Config",
     "authorization_server_app",
     "digest_app",
+    "httpsig_app",
     "resource_app",
     "serve_in_thread",
+    "sigv4_app",
 ]

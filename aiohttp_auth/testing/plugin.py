@@ -17,6 +17,9 @@ Fixtures:
     oauth2_server: the authorization server of ``aiohttp_auth.testing.oauth2`` served
         on 127.0.0.1 for the test, as a [`LocalServer`][aiohttp_auth.testing.LocalServer];
         ``oauth2_config.issuer`` is set to its URL (unless the test set one).
+    sigv4_config, sigv4_server, httpsig_config, httpsig_server: the servers that
+        verify AWS SigV4 and RFC 9421 signatures; see
+        [`aiohttp_auth.testing.signing_plugin`][].
 """
 
 from __future__ import annotations
@@ -29,14 +32,19 @@ from .digest import DigestConfig, digest_app
 from .oauth2 import AuthorizationServerConfig, authorization_server_app
 from .resource import ResourceConfig, resource_app
 from .server import LocalServer, serve_in_thread
+from .signing_plugin import httpsig_config, httpsig_server, sigv4_config, sigv4_server
 
 __all__ = [
     "digest_config",
     "digest_server",
+    "httpsig_config",
+    "httpsig_server",
     "oauth2_config",
     "oauth2_server",
     "resource_config",
     "resource_server",
+    "sigv4_config",
+    "sigv4_server",
 ]
 
 

@@ -737,3 +737,11 @@ async def test_the_plugin_fixtures_serve_a_fresh_config(
 
     assert reply.status == 200
     assert sigv4_config.objects["b/k"].body == b"x"
+
+
+def test_testing_package_loads_the_signing_servers_on_first_use() -> None:
+    import aiohttp_auth.testing as testing
+
+    assert testing.SigV4Config is SigV4Config
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchServer'"):
+        testing.NoSuchServer  # noqa: B018

@@ -251,8 +251,6 @@ def _verify_one(
         # The message chose this key by its keyid: a key of another kind is
         # a signature that cannot verify, not an error of the verifier.
         raise SignatureVerificationError(f"signature {label!r}: {exc}") from None
-    except SignatureVerificationError:
-        raise
     except SigningError as exc:
         # The message announces an algorithm the verifier or the key refuses.
         raise SignatureVerificationError(str(exc)) from None

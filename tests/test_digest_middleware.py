@@ -17,6 +17,7 @@ import hashlib
 import inspect
 import io
 import logging
+import os
 import pickle
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -515,6 +516,22 @@ async def test_nextnonce_replaces_the_nonce_and_restarts_the_count(serve: Serve)
     assert len({params["nonce"] for params in server.accepted}) == 4
 
 
+async def test_same_url_is_answered_for_the_new_realm_once_it_is_challenged(
+    serve: Serve,
+) -> None:
+    server = DigestServer()
+    site = await serve(server)
+    url = site.make_url("/a")  # one URL object, as yarl gives for one string
+    async with client(DigestAuthMiddleware(LOGIN, PASSWORD)) as session:
+        assert [await fetch(session, "GET", url) for _ in range(3)] == [ok()] * 3
+        server.realm = "another realm"
+        assert [await fetch(session, "GET", url) for _ in range(3)] == [ok()] * 3
+    assert server.challenges_sent == 2
+    assert [params["realm"] for params in server.accepted] == ["unit@example"] * 3 + [
+        "another realm"
+    ] * 3
+
+
 async def test_nonce_seen_again_continues_its_count() -> None:
     spaces = ProtectionSpaces(LOGIN, PASSWORD)
     prefixes = ((Origin("https", "a.example", 443), ""),)
@@ -706,6 +723,67 @@ async def test_client_nonces_come_from_the_injected_random_source(serve: Serve) 
     assert server.accepted[0]["cnonce"] == "01" * digest_middleware.CNONCE_BYTES
 
 
+def test_default_client_nonces_come_many_from_one_urandom_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sizes: list[int] = []
+
+    def counting_urandom(size: int) -> bytes:
+        sizes.append(size)
+        return bytes(index % 256 for index in range(size))
+
+    monkeypatch.setattr(digest_middleware.os, "urandom", counting_urandom)
+    batch, size = digest_middleware._CNONCE_BATCH, digest_middleware.CNONCE_BYTES
+    nonces = digest_middleware._ClientNonces()
+    drawn = [nonces.draw() for _ in range(batch + 1)]
+    assert sizes == [size * batch] * 2
+    assert drawn[:2] == [bytes(range(size)).hex(), bytes(range(size, 2 * size)).hex()]
+    assert drawn[batch] == drawn[0]  # the second call's first nonce
+    assert all(len(cnonce) == 2 * size for cnonce in drawn)
+    nonces.forget()
+    assert nonces.draw() == drawn[0]  # a new call, not the rest of the batch
+    assert len(sizes) == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # 3.12+: fork with threads
+def test_a_forked_child_never_draws_its_parents_next_client_nonce() -> None:
+    draw = digest_middleware._client_nonces.draw
+    draw()  # a batch in memory, copied into the child
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next nonce and leave at once
+        try:
+            os.write(write_end, draw().encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    try:
+        child = os.read(read_end, 1024).decode()
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+    assert len(child) == 2 * digest_middleware.CNONCE_BYTES
+    assert child != draw()
+
+
+async def test_exhausted_nonce_count_goes_unanswered_and_the_new_nonce_is_used(
+    serve: Serve,
+) -> None:
+    server = DigestServer()
+    site = await serve(server)
+    middleware = DigestAuthMiddleware(LOGIN, PASSWORD)
+    async with client(middleware) as session:
+        assert await fetch(session, "GET", site.make_url("/")) == ok()
+        (space,) = middleware._spaces
+        space._nc = MAX_NONCE_COUNT
+        assert await fetch(session, "GET", site.make_url("/")) == ok()
+    assert server.challenges_sent == 2
+    assert hdrs.AUTHORIZATION not in server.received[-2].headers
+    assert [int(params["nc"], 16) for params in server.accepted] == [1, 1]
+    assert server.accepted[0]["nonce"] != server.accepted[1]["nonce"]
+
+
 @pytest.mark.parametrize("userhash", [False, True], ids=["username-star", "userhash"])
 async def test_non_ascii_login_is_sent_in_its_rfc_7616_form(serve: Serve, userhash: bool) -> None:
     login = "jürgen"
@@ -827,6 +905,22 @@ async def test_domain_on_another_origin_is_used_only_inside_the_scope(serve: Ser
     async with client(bound) as session:
         assert await fetch(session, "GET", first.make_url("/x")) == ok()
         assert await fetch(session, "GET", second.make_url("/shared/y")) == "401 authenticate"
+    assert hdrs.AUTHORIZATION not in server.received[-1].headers
+
+
+async def test_url_prefix_scope_is_answered_preemptively_inside_and_never_outside(
+    serve: Serve,
+) -> None:
+    server = DigestServer()
+    site = await serve(server)
+    middleware = DigestAuthMiddleware(LOGIN, PASSWORD, origins=str(site.make_url("/api/")))
+    async with client(middleware) as session:
+        inside = [await fetch(session, "GET", site.make_url(f"/api/{i}")) for i in range(3)]
+        outside = await fetch(session, "GET", site.make_url("/other"))
+    assert inside == [ok()] * 3
+    assert outside == "401 authenticate"
+    assert server.challenges_sent == 2
+    assert [int(params["nc"], 16) for params in server.accepted] == [1, 2, 3]
     assert hdrs.AUTHORIZATION not in server.received[-1].headers
 
 
@@ -970,6 +1064,24 @@ async def test_proxy_and_origin_spaces_are_answered_together(serve: Serve) -> No
     assert [r.status for r in proxy_server.received] == [407, 401, 200, 401, 200]
     assert proxy_server.replays == 0
     assert [r.status for r in origin_server.received] == [401, 200, 401, 200]
+
+
+async def test_url_answered_directly_is_answered_for_the_proxy_too_when_sent_through_one(
+    serve: Serve,
+) -> None:
+    origin_server = DigestServer(realm="origin")
+    proxy_server = DigestServer(proxy=True, forward_to=True, realm="proxy")
+    origin, proxy = await serve(origin_server), await serve(proxy_server)
+    url = origin.make_url("/a")  # one URL object, as yarl gives for one string
+    async with client(DigestAuthMiddleware(LOGIN, PASSWORD)) as session:
+        assert [await fetch(session, "GET", url) for _ in range(3)] == [ok()] * 3
+        assert await fetch(session, "GET", url, proxy=proxy.url) == ok()
+        assert await fetch(session, "GET", url) == ok()
+        # Both spaces known: the proxy's answer goes with the origin's at once.
+        assert await fetch(session, "GET", url, proxy=proxy.url) == ok()
+    assert [r.status for r in proxy_server.received] == [407, 200, 200]
+    assert [r.status for r in origin_server.received] == [401, 200, 200, 200, 200, 200, 200]
+    assert origin_server.replays == proxy_server.replays == 0
 
 
 async def test_407_without_a_proxy_is_returned_untouched(serve: Serve) -> None:

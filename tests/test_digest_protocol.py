@@ -641,10 +641,17 @@ def test_explicit_qop_must_be_offered():
 
 
 @pytest.mark.parametrize("nc", [0, -1, 0x100000000])
-def test_nonce_count_outside_eight_hex_digits_is_refused(nc: int):
-    credentials = DigestCredentials(
-        digest_challenge("Digest realm=r, nonce=n, qop=auth"), "u", "p"
-    )
+@pytest.mark.parametrize(
+    "challenge",
+    [
+        "Digest realm=r, nonce=n, qop=auth",
+        "Digest realm=r, nonce=n, qop=auth-int",
+        "Digest realm=r, nonce=n, qop=auth, algorithm=MD5-sess",
+    ],
+    ids=["auth", "auth-int", "sess"],
+)
+def test_nonce_count_outside_eight_hex_digits_is_refused(nc: int, challenge: str):
+    credentials = DigestCredentials(digest_challenge(challenge), "u", "p")
     with pytest.raises(ConfigurationError, match="nc must be between 1 and 4294967295"):
         credentials.authorization("GET", "/", nc=nc, cnonce="c")
     with pytest.raises(ConfigurationError, match="nc must be between"):
@@ -689,6 +696,38 @@ def test_with_nonce_answers_like_fresh_credentials_for_the_new_nonce():
         "GET", "/", nc=1, cnonce="c"
     )
     assert header_params(credentials.authorization("GET", "/", nc=1, cnonce="c"))["nonce"] == "old"
+
+
+@pytest.mark.parametrize("algorithm", ["MD5", "SHA-256-sess"], ids=["auth", "auth-sess"])
+def test_answers_reusing_h_a2_equal_answers_from_fresh_credentials(algorithm: str):
+    challenge = digest_challenge(
+        f'Digest realm="r", nonce="n", qop=auth, algorithm={algorithm}, opaque="o"'
+    )
+    credentials = DigestCredentials(challenge, "u", "p")
+    renewed = credentials.with_nonce("n2")  # shares what the first one keeps
+    targets = [("GET", "/a"), ("GET", "/a"), ("POST", "/a"), ("GET", '/q?x="y"\\'), ("GET", "/a")]
+    for nc, (method, uri) in enumerate(targets, start=1):
+        for answering, nonce in ((credentials, "n"), (renewed, "n2")):
+            fresh = DigestCredentials(dataclasses.replace(challenge, nonce=nonce), "u", "p")
+            expected = fresh.authorization(method, uri, nc=nc, cnonce=CNONCE)
+            assert answering.authorization(method, uri, nc=nc, cnonce=CNONCE) == expected
+
+
+def test_h_a2_is_kept_for_at_most_64_targets_and_never_for_long_uris():
+    credentials = DigestCredentials(
+        digest_challenge("Digest realm=r, nonce=n, qop=auth"), "u", "p"
+    )
+    fresh = DigestCredentials(credentials.challenge, "u", "p")
+    for index in range(100):
+        uri = f"/{index}"
+        assert credentials.authorization("GET", uri, nc=1, cnonce="c") == fresh.authorization(
+            "GET", uri, nc=1, cnonce="c"
+        )
+        assert 0 < len(credentials._targets) <= 64
+    long_uri = "/" + "x" * 2048
+    header = credentials.authorization("GET", long_uri, nc=1, cnonce="c")
+    assert header_params(header)["uri"] == long_uri
+    assert ("GET", long_uri) not in credentials._targets
 
 
 def test_with_nonce_refuses_an_empty_nonce():

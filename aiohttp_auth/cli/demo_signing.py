@@ -19,6 +19,7 @@ from xml.etree import ElementTree
 
 from aiohttp import ClientRequest, ClientResponse, hdrs
 from aiohttp.client_middlewares import ClientHandlerType
+from aiohttp.payload import Payload
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from yarl import URL
 
@@ -328,7 +329,12 @@ async def redirect_elsewhere(env: DemoEnv, out: Outcome) -> None:
 SCENARIOS: Final[tuple[Scenario, ...]] = (
     Scenario("SigV4 S3: put an object and get it back, both signatures verified", s3_put_get),
     Scenario("SigV4 wrong secret: refused with SignatureDoesNotMatch", s3_wrong_secret),
-    Scenario("SigV4 streaming upload: signed chunk by chunk (aws-chunked)", s3_streaming),
+    # aiohttp 3.12.0 cannot sign a stream (no Payload.as_bytes): its demo leaves it out.
+    *(
+        (Scenario("SigV4 streaming upload: signed chunk by chunk (aws-chunked)", s3_streaming),)
+        if hasattr(Payload, "as_bytes")
+        else ()
+    ),
     Scenario("Presigned GET URL: works without credentials, then expires", presigned_get),
     Scenario(
         "RFC 9421 ed25519 webhook with Content-Digest; tampered body refused", httpsig_webhook

@@ -36,6 +36,14 @@ class HashObject(Protocol):
         """Return the digest as lower-case hexadecimal."""
         ...
 
+    def update(self, data: bytes, /) -> None:
+        """Hash *data* after what was hashed so far."""
+        ...
+
+    def copy(self) -> HashObject:
+        """Return a hash object in the same state, to go on with separately."""
+        ...
+
 
 HashConstructor = Callable[[bytes], HashObject]
 """A hash constructor: ``new(data).hexdigest()`` is H(data) of RFC 7616 §3.2."""

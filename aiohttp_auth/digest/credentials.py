@@ -35,6 +35,10 @@ from .challenge import DigestChallenge
 __all__ = ["DigestCredentials"]
 
 _MAX_NC: Final = 0xFFFFFFFF
+# Request targets whose H(A2) one set of credentials keeps (see DigestCredentials._target),
+# and the longest URI kept: a long query is seldom sent twice.
+_MAX_TARGETS: Final = 64
+_MAX_TARGET_URI: Final = 2048
 # Characters a quoted-string cannot carry as text (RFC 9110 §5.6.4 without obs-text).
 _NOT_QUOTABLE: Final = re.compile(r"[^\t\x20-\x7e]")
 # RFC 8187 §3.2.1 attr-char beyond ALPHA / DIGIT and quote()'s always-safe "_.-~".
@@ -110,9 +114,12 @@ class DigestCredentials:
 
     Built once per protection space and nonce: it precomputes H(A1) (for
     non ``-sess`` algorithms), the username form and every constant part of
-    the header, so [`authorization`][] only hashes A2 and the response.
-    H(A1) is password-equivalent: it never appears in a repr, and the object
-    cannot be pickled.
+    the header, so [`authorization`][] only hashes A2 and the response. For
+    qop ``auth`` and RFC 2069 answers, A2 is ``method:uri`` (RFC 7616
+    §3.4.3), so H(A2) is also kept, for up to 64 request targets, and
+    shared with the credentials [`with_nonce`][] derives. H(A1) is
+    password-equivalent: it never appears in a repr, and the object cannot
+    be pickled.
 
     Args:
         challenge: the challenge to answer.
@@ -131,16 +138,19 @@ class DigestCredentials:
     __slots__ = (
         "_ha1",
         "_head",
+        "_kd",
         "_login",
         "_middle",
         "_new",
         "_nonce",
         "_password_length",
-        "_response_prefix",
+        "_plain",
         "_session",
         "_tail",
+        "_targets",
         "algorithm",
         "challenge",
+        "needs_body",
         "qop",
     )
 
@@ -158,10 +168,14 @@ class DigestCredentials:
         self.algorithm = algorithm
         self.qop = qop
         """The qop answered with, or None for RFC 2069 answers."""
+        self.needs_body = qop == "auth-int"
+        """Whether answers cover the request body (qop ``auth-int``)."""
         self._login = login
         self._password_length = len(password)
         self._new = algorithm.new
         self._session = algorithm.session
+        # qop auth without -sess: authorization() answers these with less work.
+        self._plain = qop == "auth" and not algorithm.session
         login, login_bytes, password_bytes = _prepare(login, password, challenge.utf8)
         realm = _wire(challenge.realm)
         ha1 = algorithm.new(b":".join((login_bytes, realm, password_bytes))).hexdigest()
@@ -170,14 +184,17 @@ class DigestCredentials:
         self._head = f'Digest {username}, realm="{_quote(challenge.realm)}", uri="'
         tail = "" if challenge.opaque is None else f', opaque="{_quote(challenge.opaque)}"'
         self._tail = tail + (", userhash=true" if challenge.userhash else "")
+        # (method, uri) -> (the header up to the quoted uri, H(A2)); see _target.
+        self._targets: dict[tuple[str, str], tuple[str, str]] = {}
         self._use_nonce(challenge)
 
     def _use_nonce(self, challenge: DigestChallenge) -> None:
         self.challenge = challenge
         self._nonce = _wire(challenge.nonce)
         # H(A1) ":" nonce ":" starts every response; for -sess (RFC 7616 §3.4.2) it
-        # is also the start of A1 = H(user:realm:password):nonce:cnonce.
-        self._response_prefix = self._ha1 + self._nonce + b":"
+        # is also the start of A1 = H(user:realm:password):nonce:cnonce. Each
+        # answer goes on from a copy of this hash state instead of hashing it again.
+        self._kd = self._new(self._ha1 + self._nonce + b":")
         echo = f", algorithm={challenge.algorithm}" if challenge.echo_algorithm else ""
         self._middle = f'"{echo}, nonce="{_quote(challenge.nonce)}"'
 
@@ -202,22 +219,32 @@ class DigestCredentials:
         renewed._use_nonce(dataclasses.replace(self.challenge, nonce=nonce, stale=False))
         return renewed
 
-    @property
-    def needs_body(self) -> bool:
-        """Whether answers cover the request body (qop ``auth-int``)."""
-        return self.qop == "auth-int"
-
-    def _digest(self, a2: bytes, nc: str, cnonce: str) -> str:
+    def _response(self, ha2: str, nc: str, cnonce: str) -> str:
         """KD(H(A1), nonce:nc:cnonce:qop:H(A2)), or KD(H(A1), nonce:H(A2)) without qop."""
-        new = self._new
-        ha2 = new(a2).hexdigest()
+        kd = self._kd.copy()
         if self.qop is None:
-            return new(self._response_prefix + ha2.encode()).hexdigest()
-        prefix = self._response_prefix
+            kd.update(ha2.encode())
+            return kd.hexdigest()
         if self._session:
-            session_key = new(prefix + cnonce.encode()).hexdigest()
-            prefix = f"{session_key}:".encode() + self._nonce + b":"
-        return new(prefix + f"{nc}:{cnonce}:{self.qop}:{ha2}".encode()).hexdigest()
+            kd.update(cnonce.encode())
+            kd = self._new(f"{kd.hexdigest()}:".encode() + self._nonce + b":")
+        kd.update(f"{nc}:{cnonce}:{self.qop}:{ha2}".encode())
+        return kd.hexdigest()
+
+    def _target(self, method: str, uri: str) -> tuple[str, str]:
+        """Return the header up to *uri* (quoted) and H(A2) = H(method:uri) (qop ``auth``).
+
+        Kept for up to 64 targets (URIs of at most 2048 characters): a client
+        sends the same few again and again, and H(A2) holds nothing secret
+        (RFC 7616 §3.4.3).
+        """
+        target = (self._head + _quote(uri), self._new(f"{method}:{uri}".encode()).hexdigest())
+        if len(uri) <= _MAX_TARGET_URI:
+            targets = self._targets
+            if len(targets) >= _MAX_TARGETS:
+                targets.clear()
+            targets[method, uri] = target
+        return target
 
     def authorization(
         self, method: str, uri: str, *, nc: int, cnonce: str, body: bytes = b""
@@ -236,24 +263,42 @@ class DigestCredentials:
         Raises:
             ConfigurationError: *nc* is outside 1..0xFFFFFFFF.
         """
-        if self.qop == "auth-int":
-            a2 = f"{method}:{uri}:{self._new(body).hexdigest()}".encode()
-        else:
-            a2 = f"{method}:{uri}".encode()
-        if '"' in uri or "\\" in uri:
-            uri = _quote(uri)
-        if self.qop is None:
-            response = self._digest(a2, "", "")
-            return f'{self._head}{uri}{self._middle}, response="{response}"{self._tail}'
+        if not self._plain:
+            return self._any_authorization(method, uri, nc, cnonce, body)
+        # qop auth without -sess, nearly every answer: _any_authorization, unrolled.
+        start, ha2 = self._targets.get((method, uri)) or self._target(method, uri)
         if not 0 < nc <= _MAX_NC:
             _bad_nc(nc)
-        nc_hex = f"{nc:08x}"
-        response = self._digest(a2, nc_hex, cnonce)
+        nc_hex = nc.to_bytes(4, "big").hex()  # f"{nc:08x}", at a third of the cost
+        kd = self._kd.copy()
+        kd.update(f"{nc_hex}:{cnonce}:auth:{ha2}".encode())
         if '"' in cnonce or "\\" in cnonce:
             cnonce = _quote(cnonce)
         return (
-            f'{self._head}{uri}{self._middle}, nc={nc_hex}, cnonce="{cnonce}", '
-            f'qop={self.qop}, response="{response}"{self._tail}'
+            f'{start}{self._middle}, nc={nc_hex}, cnonce="{cnonce}'
+            f'", qop=auth, response="{kd.hexdigest()}"{self._tail}'
+        )
+
+    def _any_authorization(self, method: str, uri: str, nc: int, cnonce: str, body: bytes) -> str:
+        """[`authorization`][] for any qop and algorithm."""
+        qop = self.qop
+        if qop == "auth-int":
+            new = self._new
+            a2 = f"{method}:{uri}:{new(body).hexdigest()}".encode()
+            start, ha2 = self._head + _quote(uri), new(a2).hexdigest()
+        else:
+            start, ha2 = self._targets.get((method, uri)) or self._target(method, uri)
+        if qop is None:
+            response = self._response(ha2, "", "")
+            return f'{start}{self._middle}, response="{response}"{self._tail}'
+        if not 0 < nc <= _MAX_NC:
+            _bad_nc(nc)
+        response = self._response(ha2, f"{nc:08x}", cnonce)
+        if '"' in cnonce or "\\" in cnonce:
+            cnonce = _quote(cnonce)
+        return (
+            f'{start}{self._middle}, nc={nc:08x}, cnonce="{cnonce}", '
+            f'qop={qop}, response="{response}"{self._tail}'
         )
 
     def rspauth(self, uri: str, *, nc: int, cnonce: str, body: bytes = b"") -> str:
@@ -267,11 +312,12 @@ class DigestCredentials:
             a2 = f":{uri}:{self._new(body).hexdigest()}".encode()
         else:
             a2 = f":{uri}".encode()
+        ha2 = self._new(a2).hexdigest()
         if self.qop is None:
-            return self._digest(a2, "", "")
+            return self._response(ha2, "", "")
         if not 0 < nc <= _MAX_NC:
             _bad_nc(nc)
-        return self._digest(a2, f"{nc:08x}", cnonce)
+        return self._response(ha2, f"{nc:08x}", cnonce)
 
     def verify_rspauth(
         self, info: AuthenticationInfo, uri: str, *, nc: int, cnonce: str, body: bytes = b""

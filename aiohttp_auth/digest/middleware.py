@@ -38,18 +38,21 @@ import asyncio
 import contextlib
 import os
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from typing import Any, Final, TypeAlias
 
-from aiohttp import ClientRequest, ClientResponse
+from aiohttp import ClientRequest, ClientResponse, hdrs
 from aiohttp.client_middlewares import ClientHandlerType
 from aiohttp.payload import Payload
+from multidict import istr
+from yarl import URL
 
 from .._middleware import AuthMiddleware, body_is_replayable
 from .._origins import Origin, OriginsArg
 from .._redact import logger, redacted_repr, safe_url
 from ..errors import ChallengeError, ConfigurationError
 from .answers import ORIGIN, PROXY, Answer, Channel, choose_challenge
+from .credentials import DigestCredentials
 from .protocol import make_cnonce, parse_authentication_info
 from .spaces import ProtectionSpace, ProtectionSpaces, space_prefixes
 
@@ -68,6 +71,51 @@ _CHALLENGE_STATUSES: Final = frozenset({ORIGIN.status, PROXY.status})
 
 # (scheme, host, port): an Origin, or a plain tuple equal to one.
 _OriginKey: TypeAlias = tuple[str, str, int]
+# What answering a URL in a known whole-origin space takes: the URL, the spaces
+# index it was found in (the route holds while that index does), the space, the
+# origin and the request-target (RFC 9112 §3.2.1 origin-form).
+_Route: TypeAlias = tuple[
+    URL, Mapping[_OriginKey, ProtectionSpace], ProtectionSpace, _OriginKey, str
+]
+# The origin's header names as istr: multidict finds them without case-folding.
+_AUTHORIZATION: Final = hdrs.AUTHORIZATION
+_AUTHENTICATION_INFO: Final = istr(ORIGIN.info)
+# Client nonces drawn from one os.urandom call: one system call per this many requests.
+_CNONCE_BATCH: Final = 256
+
+
+class _ClientNonces:
+    """Client nonces from ``os.urandom``, drawn in batches (RFC 7616 §3.4 ``cnonce``).
+
+    Each is ``make_cnonce(os.urandom(CNONCE_BYTES))`` in distribution, but one
+    system call serves many requests. Handing out from a list iterator is one
+    step under the GIL, so threads sharing a middleware never get the same
+    nonce; a forked child forgets the batch its parent also holds.
+    """
+
+    __slots__ = ("_batch",)
+
+    def __init__(self) -> None:
+        self._batch: Iterator[str] = iter(())
+
+    def draw(self) -> str:
+        """Return a new client nonce: ``2 * CNONCE_BYTES`` hexadecimal digits."""
+        cnonce = next(self._batch, None)
+        if cnonce is None:
+            # Hexadecimal with a space after every CNONCE_BYTES bytes, split: all in C.
+            drawn = os.urandom(CNONCE_BYTES * _CNONCE_BATCH).hex(" ", CNONCE_BYTES)
+            self._batch = batch = iter(drawn.split(" "))
+            cnonce = next(batch)
+        return cnonce
+
+    def forget(self) -> None:
+        """Drop the current batch (after a fork, the parent has it too)."""
+        self._batch = iter(())
+
+
+_client_nonces: Final = _ClientNonces()
+if hasattr(os, "register_at_fork"):  # pragma: no branch - not on Windows, which cannot fork
+    os.register_at_fork(after_in_child=_client_nonces.forget)
 
 
 async def _body_bytes(request: ClientRequest) -> bytes | None:
@@ -115,10 +163,10 @@ class DigestAuthMiddleware(AuthMiddleware):
             (RFC 7616 §3.3). Concurrent first requests to an origin then wait
             for the first one's challenge (at most [`PROBE_TIMEOUT`][]).
         origins: see [`AuthMiddleware`][aiohttp_auth._middleware.AuthMiddleware].
-        random_bytes: for tests only: ``random_bytes(n)`` supplies the client
-            nonces' randomness instead of ``os.urandom`` (what
-            ``secrets.token_bytes`` returns, without its two Python calls per
-            request).
+        random_bytes: for tests only: ``random_bytes(n)`` supplies each client
+            nonce's randomness instead of ``os.urandom`` (what
+            ``secrets.token_bytes`` returns). With the default, the random
+            bytes of many client nonces are drawn in one call.
 
     Raises:
         ConfigurationError: the login is empty or has control characters, or an
@@ -151,12 +199,44 @@ class DigestAuthMiddleware(AuthMiddleware):
         super().__init__(origins=origins)
         self._login, self._password_length = login, len(password)
         self._preemptive = preemptive
-        self._random_bytes = random_bytes
+        self._cnonce: Callable[[], str] = (
+            _client_nonces.draw
+            if random_bytes is os.urandom
+            else lambda: make_cnonce(random_bytes(CNONCE_BYTES))
+        )
         self._spaces = ProtectionSpaces(login, password)
         self._proxy_spaces = ProtectionSpaces(login, password)
         self._probes: dict[_OriginKey, asyncio.Event] = {}
         self._probed: set[_OriginKey] = set()
         self._probe_timeout = PROBE_TIMEOUT
+        # The URL answered last on the shortcut of __call__, and what answering it takes.
+        self._route: _Route | None = None
+
+    def __call__(
+        self, request: ClientRequest, handler: ClientHandlerType
+    ) -> Coroutine[Any, Any, ClientResponse]:
+        """Authenticate *request* if its origin is in scope; otherwise pass it on.
+
+        The base class's shortcut for origins it has already admitted as a whole
+        and cleared, taken here so that such a request runs one coroutine of this
+        middleware rather than two; and for the URL answered last (a client
+        polling or paging one endpoint sends the same URL object again: yarl
+        caches them), not even the origin is looked up again.
+        """
+        url = request.url
+        route = self._route
+        if route is None or route[0] is not url or route[1] is not self._spaces.whole_origins:
+            key = (url.scheme, url.raw_host, url.port)
+            if key not in self._cleared:
+                return super().__call__(request, handler)  # checks the scope, then authenticate()
+            # Admitted as a whole origin, so it has a host and a port: key is its origin.
+            route = self._route_for(url, key)  # type: ignore[arg-type]
+            if route is None:
+                return self._probe_or_exchange(request, handler, url, key)  # type: ignore[arg-type]
+            self._route = route
+        return self._answered(request, handler, route) or self._probe_or_exchange(
+            request, handler, url, route[3]
+        )
 
     def authenticate(
         self, request: ClientRequest, handler: ClientHandlerType
@@ -170,9 +250,66 @@ class DigestAuthMiddleware(AuthMiddleware):
         # Equal to Origin.of(url) and hashed alike, but built without the Python
         # code of NamedTuple.__new__: this runs on every request.
         origin = (url.scheme, url.raw_host or "", url.port or 0)
-        if self._preemptive and origin not in self._probed and not self._spaces.find(url):
+        route = self._route_for(url, origin)
+        if route is not None and (answered := self._answered(request, handler, route)):
+            return answered
+        return self._probe_or_exchange(request, handler, url, origin)
+
+    def _route_for(self, url: URL, origin: _OriginKey) -> _Route | None:
+        """Return what ``_answered`` needs for *url*, if a known space covers its whole origin."""
+        whole_origins = self._spaces.whole_origins
+        space = whole_origins.get(origin) if self._preemptive else None
+        return None if space is None else (url, whole_origins, space, origin, url.raw_path_qs)
+
+    def _answered(
+        self, request: ClientRequest, handler: ClientHandlerType, route: _Route
+    ) -> Coroutine[Any, Any, ClientResponse] | None:
+        """Answer the usual request synchronously and return the coroutine that sends it.
+
+        The usual request: no proxy to answer as well, no body to hash (qop
+        auth-int), and a nonce count left. An Answer is built only if the
+        response needs one. None for any other request.
+        """
+        space, uri = route[2], route[4]
+        if request.proxy is not None or space.credentials.needs_body:
+            return None
+        taken = space.take()  # reserves the count synchronously, before any await
+        if taken is None:
+            return None
+        credentials, nc = taken
+        cnonce = self._cnonce()
+        request.headers[_AUTHORIZATION] = credentials.authorization(
+            request.method, uri, nc=nc, cnonce=cnonce
+        )
+        return self._send(request, handler, route, credentials, nc, cnonce)
+
+    def _probe_or_exchange(
+        self, request: ClientRequest, handler: ClientHandlerType, url: URL, origin: _OriginKey
+    ) -> Coroutine[Any, Any, ClientResponse]:
+        if self._preemptive and origin not in self._probed and not self._spaces.find(url, origin):
             return self._probe(request, handler, origin)
         return self._exchange(request, handler, origin)
+
+    async def _send(
+        self,
+        request: ClientRequest,
+        handler: ClientHandlerType,
+        route: _Route,
+        credentials: DigestCredentials,
+        nc: int,
+        cnonce: str,
+    ) -> ClientResponse:
+        """Send a request answered by ``_answered``; settle what the response asks."""
+        response = await handler(request)
+        if (
+            response.status in _CHALLENGE_STATUSES
+            or _AUTHENTICATION_INFO in response.headers
+            or (self._probes and route[3] in self._probes)
+        ):
+            _, _, space, origin, uri = route
+            answer = Answer(ORIGIN, space, credentials, nc, cnonce, uri)
+            return await self._settle(request, handler, origin, [answer], response)
+        return response
 
     async def _probe(
         self, request: ClientRequest, handler: ClientHandlerType, origin: _OriginKey
@@ -204,6 +341,17 @@ class DigestAuthMiddleware(AuthMiddleware):
         if needs_body:
             answers = await self._answer_with_body(request, answers)
         response = await handler(request)
+        return await self._settle(request, handler, origin, answers, response)
+
+    async def _settle(
+        self,
+        request: ClientRequest,
+        handler: ClientHandlerType,
+        origin: _OriginKey,
+        answers: list[Answer],
+        response: ClientResponse,
+    ) -> ClientResponse:
+        """Learn the response's challenge and retry once, or check its ``Authentication-Info``."""
         learned = None
         # Only a 401, or a 407 from a proxy, can carry a challenge to learn:
         # checking the status here spares every other response a call.
@@ -306,7 +454,7 @@ class DigestAuthMiddleware(AuthMiddleware):
         for channel, space in ((ORIGIN, origin_space), (PROXY, proxy_space)):
             # take() reserves the count synchronously, before any await.
             if space is not None and (taken := space.take()) is not None:
-                cnonce = make_cnonce(self._random_bytes(CNONCE_BYTES))
+                cnonce = self._cnonce()
                 # The request-target each receives (RFC 9112 §3.2): aiohttp sends a proxy
                 # the absolute-form, and a proxy forwards the origin-form to the origin.
                 uri = str(url) if channel is PROXY else url.raw_path_qs

@@ -15,7 +15,7 @@ seen again (a server that reissues nonces) continues where it left off.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Final, NoReturn, TypeAlias
 
 from yarl import URL
@@ -188,7 +188,7 @@ class ProtectionSpaces:
             forgotten first.
     """
 
-    __slots__ = ("_limit", "_login", "_password", "_spaces", "_whole_origins")
+    __slots__ = ("_limit", "_login", "_password", "_spaces", "whole_origins")
 
     def __init__(self, login: str, password: str, *, limit: int = MAX_SPACES) -> None:
         self._login = login
@@ -196,10 +196,11 @@ class ProtectionSpaces:
         self._limit = limit
         # Least recently challenged first.
         self._spaces: dict[tuple[str, tuple[Prefix, ...]], ProtectionSpace] = {}
-        # Origins whose every space covers the whole origin (a challenge without
-        # ``domain``: the usual case), each with the space find() returns there.
-        # find() runs on every request: for these one lookup replaces the scan.
-        self._whole_origins: dict[tuple[str, str, int], ProtectionSpace] = {}
+        self.whole_origins: Mapping[tuple[str, str, int], ProtectionSpace] = {}
+        """Origins that only spaces covering the whole origin cover (a challenge
+        without ``domain``: the usual case), each with the space [`find`][] returns
+        there: one lookup instead of a scan. Replaced, never changed, on [`learn`][].
+        """
 
     def __len__(self) -> int:
         return len(self._spaces)
@@ -208,15 +209,21 @@ class ProtectionSpaces:
         """Iterate over the spaces, least recently challenged first."""
         return iter(list(self._spaces.values()))
 
-    def find(self, url: URL) -> ProtectionSpace | None:
+    def find(self, url: URL, origin: tuple[str, str, int] | None = None) -> ProtectionSpace | None:
         """Return the space that covers *url* most specifically, or None.
 
         Among equally specific spaces, the most recently challenged wins.
+
+        Args:
+            url: the request's URL.
+            origin: ``(scheme, host, port)`` of *url*, equal to ``Origin.of(url)``,
+                if the caller has it already.
         """
-        # Equal to Origin.of(url), but built without the Python code of
-        # NamedTuple.__new__: the middleware calls this on every request.
-        origin = (url.scheme, url.raw_host or "", url.port or 0)
-        whole = self._whole_origins.get(origin)
+        if origin is None:
+            # Equal to Origin.of(url), but built without the Python code of
+            # NamedTuple.__new__.
+            origin = (url.scheme, url.raw_host or "", url.port or 0)
+        whole = self.whole_origins.get(origin)
         if whole is not None:
             return whole
         path = url.raw_path
@@ -262,7 +269,7 @@ class ProtectionSpaces:
                     with_paths.add(origin)
                 else:
                     whole[origin] = space
-        self._whole_origins = {o: s for o, s in whole.items() if o not in with_paths}
+        self.whole_origins = {o: s for o, s in whole.items() if o not in with_paths}
 
     def _credentials(self, challenge: DigestChallenge) -> DigestCredentials:
         return DigestCredentials(challenge, self._login, self._password)

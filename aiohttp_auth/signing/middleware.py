@@ -18,7 +18,7 @@ from urllib.parse import quote_from_bytes, unquote_to_bytes
 from aiohttp import ClientRequest, ClientResponse, hdrs
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.client_middlewares import ClientHandlerType
-from aiohttp.payload import AsyncIterablePayload, Payload
+from aiohttp.payload import AsyncIterablePayload, BytesPayload, Payload
 from yarl import URL
 
 from .._middleware import AuthMiddleware
@@ -41,6 +41,8 @@ __all__ = ["GoogleHMACMiddleware", "SigV4Middleware", "aws_wire_url"]
 _DEFAULT_CONTENT_TYPE: Final = "application/octet-stream"
 _POST_METHODS: Final = frozenset({"PATCH", "POST", "PUT"})
 _DECODED_LENGTH: Final = "X-Amz-Decoded-Content-Length"
+# aiohttp 3.12.1 made payloads readable before sending (as_bytes) and replayable.
+_READABLE_PAYLOADS: Final = hasattr(Payload, "as_bytes")
 _UNRESERVED: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~%"
 # str.translate deletes these; anything left must be encoded first.
 _DELETE_PATH_SAFE: Final = str.maketrans("", "", _UNRESERVED + "/")
@@ -147,7 +149,12 @@ class SigV4Middleware(AuthMiddleware):
         if (wire := aws_wire_url(request.url)) is not None:
             request.url = wire
         body = request.body
-        if self._streams and not self._unsigned and isinstance(body, AsyncIterablePayload):
+        if (
+            self._streams
+            and not self._unsigned
+            and isinstance(body, AsyncIterablePayload)
+            and _READABLE_PAYLOADS
+        ):
             return await handler(self._sign_streaming(request, body, credentials))
         url = request.url
         signed = self._signer.sign_headers(
@@ -193,17 +200,14 @@ class SigV4Middleware(AuthMiddleware):
             return EMPTY_SHA256 if not body else hashlib.sha256(body).hexdigest()
         as_bytes = getattr(body, "as_bytes", None)
         if as_bytes is None:  # pragma: no cover - aiohttp 3.12.0
-            raise SigningError(
-                "aiohttp 3.12.0 cannot read a request body for signing: upgrade aiohttp "
-                "to 3.12.1 or later, or use unsigned_payload=True"
-            )
+            return hashlib.sha256(_bytes_on_3_12_0(body)).hexdigest()
         return hashlib.sha256(await as_bytes()).hexdigest()
 
     def _sign_streaming(
         self, request: ClientRequest, body: AsyncIterablePayload, credentials: AwsCredentials
     ) -> ClientRequest:
         """Sign an ``aws-chunked`` upload's headers and frame its body (S3 "Chunked Upload")."""
-        if body.consumed:
+        if getattr(body, "consumed", False):
             raise BodyNotReplayableError(
                 f"the streaming body for {safe_url(request.url)} was already sent (a redirect "
                 "or retry): send bytes or a file to allow resending"
@@ -276,6 +280,18 @@ class GoogleHMACMiddleware(SigV4Middleware):
             signer=SigV4Signer(region, "storage", scheme=GOOG4),
             clock=clock,
         )
+
+
+def _bytes_on_3_12_0(body: Payload) -> bytes:  # pragma: no cover - aiohttp 3.12.0
+    # aiohttp 3.12.0 cannot read a payload before sending it (no as_bytes):
+    # in-memory bodies hold their bytes, but reading a stream or a file here
+    # would leave nothing to send.
+    if isinstance(body, BytesPayload):
+        return bytes(body._value)
+    raise SigningError(
+        "aiohttp 3.12.0 cannot read a streaming or file body for signing: send bytes, "
+        "use unsigned_payload=True, or upgrade aiohttp to 3.12.1 or later"
+    )
 
 
 def _region_of(signer: SigV4Signer | SigV4aSigner) -> str:

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # Sans-IO protocol modules: tested with vectors to 100 % branch coverage.
-SIGNING_PROTOCOL_MODULES := aiohttp_auth/signing/canonical.py,aiohttp_auth/signing/sigv4*.py,aiohttp_auth/signing/aws_chunked.py,aiohttp_auth/signing/httpsig*.py,aiohttp_auth/signing/content_digest.py,aiohttp_auth/signing/credential_formats.py,aiohttp_auth/signing/azure.py,aiohttp_auth/signing/azure_canonical.py
+SIGNING_PROTOCOL_MODULES := aiohttp_auth/signing/canonical.py,aiohttp_auth/signing/sigv4*.py,aiohttp_auth/signing/aws_chunked.py,aiohttp_auth/signing/httpsig.py,aiohttp_auth/signing/httpsig_algorithms.py,aiohttp_auth/signing/httpsig_components.py,aiohttp_auth/signing/httpsig_fields.py,aiohttp_auth/signing/httpsig_keys.py,aiohttp_auth/signing/httpsig_message.py,aiohttp_auth/signing/httpsig_policy.py,aiohttp_auth/signing/httpsig_verify.py,aiohttp_auth/signing/content_digest.py,aiohttp_auth/signing/credential_formats.py,aiohttp_auth/signing/azure.py,aiohttp_auth/signing/azure_canonical.py
 PROTOCOL_MODULES := aiohttp_auth/_origins.py,aiohttp_auth/_redact.py,aiohttp_auth/challenges.py,aiohttp_auth/digest/algorithms.py,aiohttp_auth/digest/challenge.py,aiohttp_auth/digest/credentials.py,aiohttp_auth/digest/authinfo.py,aiohttp_auth/digest/protocol.py,aiohttp_auth/oauth2/token.py,aiohttp_auth/oauth2/protocol.py,aiohttp_auth/oauth2/client_auth.py,aiohttp_auth/oauth2/jwt.py,aiohttp_auth/oauth2/grants*.py,aiohttp_auth/oauth2/metadata.py,aiohttp_auth/oauth2/_metadata_validation.py,$(SIGNING_PROTOCOL_MODULES)
 # The oldest aiohttp we support; CI runs the suite against it too.
 OLDEST_AIOHTTP ?= 3.12.0

@@ -21,9 +21,10 @@ use [`subrequest`][], which can never re-enter a middleware.
 from __future__ import annotations
 
 import abc
+from collections.abc import Awaitable
 from typing import Any, Final, Literal
 
-from aiohttp import ClientRequest, ClientResponse, ClientSession
+from aiohttp import ClientRequest, ClientResponse, ClientSession, hdrs
 from aiohttp.client import _RequestContextManager
 from aiohttp.client_middlewares import ClientHandlerType
 from aiohttp.payload import AsyncIterablePayload, IOBasePayload, Payload
@@ -33,7 +34,14 @@ from ._origins import Origin, OriginsArg, OriginScope, is_secure_transport
 from ._redact import logger, safe_url
 from .errors import BodyNotReplayableError, ConfigurationError, InsecureTransportError
 
-__all__ = ["MAX_RETRIES", "AuthMiddleware", "body_is_replayable", "read_limited", "subrequest"]
+__all__ = [
+    "MAX_RETRIES",
+    "AuthMiddleware",
+    "body_is_replayable",
+    "read_limited",
+    "set_default_content_type",
+    "subrequest",
+]
 
 MAX_RETRIES: Final = 1
 """How often one middleware may resend one hop of a request."""
@@ -63,6 +71,21 @@ def body_is_replayable(request: ClientRequest) -> bool:
     # and a file or BytesIO payload is closed after its first write, so a resend
     # fails with "I/O operation on closed file".
     return not isinstance(body, _SENT_ONCE_ON_3_12_0)  # pragma: no cover - aiohttp 3.12.0
+
+
+def set_default_content_type(request: ClientRequest) -> None:
+    """Set the ``Content-Type`` aiohttp would add to *request* only after middlewares run.
+
+    ``ClientRequest.send()`` gives a POST, PUT or PATCH without one
+    ``application/octet-stream`` (unless ``skip_auto_headers`` names it). A
+    middleware that signs the headers must set it first, or the server sees
+    a header the signature does not cover.
+    """
+    if request.method not in ClientRequest.POST_METHODS or hdrs.CONTENT_TYPE in request.headers:
+        return
+    skipped = getattr(request, "_skip_auto_headers", None)
+    if skipped is None or hdrs.CONTENT_TYPE not in skipped:
+        request.headers[hdrs.CONTENT_TYPE] = "application/octet-stream"
 
 
 def subrequest(
@@ -149,12 +172,24 @@ class AuthMiddleware(abc.ABC):
         """The origins this middleware sends credentials to."""
         return self._scope
 
-    async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
-        """Authenticate *request* if its origin is in scope; otherwise pass it on."""
+    def __call__(
+        self, request: ClientRequest, handler: ClientHandlerType
+    ) -> Awaitable[ClientResponse]:
+        """Authenticate *request* if its origin is in scope; otherwise pass it on.
+
+        A coroutine function in effect (aiohttp awaits what it returns): for an
+        origin already admitted as a whole and cleared, it returns
+        ``authenticate``'s coroutine directly, sparing every such request a
+        coroutine layer of the base class.
+        """
         url = request.url
-        key = (url.scheme, url.raw_host, url.port)
-        if key in self._cleared:
-            return await self.authenticate(request, handler)
+        if (url.scheme, url.raw_host, url.port) in self._cleared:
+            return self.authenticate(request, handler)
+        return self._admit(request, handler)
+
+    async def _admit(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+        """Check scope and transport for an origin not cleared yet, then authenticate."""
+        url = request.url
         if not self._scope.admits(url):
             logger.debug(
                 "%s: %s is outside its origins; sending no credentials",
@@ -168,7 +203,7 @@ class AuthMiddleware(abc.ABC):
             logger.debug("%s: bound to origin %s", type(self).__name__, origin)
         if self._scope.admits_whole_origin(url):
             # Never for URL prefixes: their path must be checked on every request.
-            self._cleared.add(key)
+            self._cleared.add((url.scheme, url.raw_host, url.port))
         return await self.authenticate(request, handler)
 
     def _check_transport(self, url: URL) -> None:

@@ -380,7 +380,16 @@ def test_framed_payload_cannot_be_decoded():
         yield b""
 
     original = aiohttp.payload.AsyncIterablePayload(body())
-    framed = _AwsChunkedPayload(original, None, [("Content-Length", "86")])
+    from aiohttp_auth.signing.aws_chunked import ChunkSigner
+
+    signer = ChunkSigner(
+        signing_key=b"k" * 32,
+        request_date="20150830T123600Z",
+        scope="20150830/us-east-1/s3/aws4_request",
+        seed_signature="0" * 64,
+        decoded_length=0,
+    )
+    framed = _AwsChunkedPayload(original, signer)
     assert framed.size == 86
     with pytest.raises(TypeError, match="cannot be decoded"):
         framed.decode()

@@ -38,7 +38,7 @@ import asyncio
 import contextlib
 import os
 import re
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from typing import Any, Final, TypeAlias
 
 from aiohttp import ClientRequest, ClientResponse, hdrs
@@ -214,14 +214,13 @@ class DigestAuthMiddleware(AuthMiddleware):
 
     def __call__(
         self, request: ClientRequest, handler: ClientHandlerType
-    ) -> Coroutine[Any, Any, ClientResponse]:
+    ) -> Awaitable[ClientResponse]:
         """Authenticate *request* if its origin is in scope; otherwise pass it on.
 
-        The base class's shortcut for origins it has already admitted as a whole
-        and cleared, taken here so that such a request runs one coroutine of this
-        middleware rather than two; and for the URL answered last (a client
-        polling or paging one endpoint sends the same URL object again: yarl
-        caches them), not even the origin is looked up again.
+        Extends the base class's shortcut for cleared origins with a memo of
+        the URL answered last: a client polling or paging one endpoint sends
+        the same URL object again (yarl caches them), and then not even the
+        origin is looked up again.
         """
         url = request.url
         route = self._route

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Final
 
-from aiohttp import ClientRequest, ClientResponse, hdrs
+from aiohttp import ClientRequest, ClientResponse
 from aiohttp.client_middlewares import ClientHandlerType
 
-from .._middleware import AuthMiddleware
+from .._middleware import AuthMiddleware, set_default_content_type
 from .._origins import OriginsArg
 from .._redact import redacted_repr
 from .azure import DEFAULT_VERSION, AzureService, SharedKeySigner
@@ -24,7 +23,6 @@ from .azure import DEFAULT_VERSION, AzureService, SharedKeySigner
 __all__ = ["AzureSharedKeyMiddleware"]
 
 # aiohttp sets this Content-Type in send(), after middlewares, on POST_METHODS.
-_DEFAULT_CONTENT_TYPE: Final = "application/octet-stream"
 
 
 class AzureSharedKeyMiddleware(AuthMiddleware):
@@ -99,12 +97,7 @@ class AzureSharedKeyMiddleware(AuthMiddleware):
     ) -> ClientResponse:
         """Sign *request* ("Authorize with Shared Key") and send it."""
         headers = request.headers
-        if request.method in ClientRequest.POST_METHODS and hdrs.CONTENT_TYPE not in headers:
-            # Mirrors ClientRequest.send(), which adds it after middlewares run
-            # unless skip_auto_headers names it.
-            skipped = getattr(request, "_skip_auto_headers", None)
-            if skipped is None or hdrs.CONTENT_TYPE not in skipped:
-                headers[hdrs.CONTENT_TYPE] = _DEFAULT_CONTENT_TYPE
+        set_default_content_type(request)
         url = request.url
         signed = self._signer.sign(
             request.method,

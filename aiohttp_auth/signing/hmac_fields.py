@@ -28,17 +28,17 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from aiohttp import ClientRequest, ClientResponse
 from aiohttp.client_middlewares import ClientHandlerType
-from aiohttp.payload import BytesPayload, Payload
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from .._middleware import AuthMiddleware
 from .._origins import OriginsArg
 from .._redact import redacted, redacted_repr, safe_url
 from ..errors import ConfigurationError, SigningError
+from ._body import body_to_sign
 
 __all__ = [
     "HMACHeadersMiddleware",
@@ -277,7 +277,7 @@ class HMACHeadersMiddleware(AuthMiddleware):
             method=request.method,
             path=url.raw_path,
             query=url.raw_query_string,
-            body=await _body_bytes(request),
+            body=await body_to_sign(request),
             timestamp=self._clock(),
             headers=CIMultiDictProxy(request.headers),
         )
@@ -285,37 +285,6 @@ class HMACHeadersMiddleware(AuthMiddleware):
         for name, value in _checked_headers(computed, request):
             request.headers[name] = value
         return await handler(request)
-
-
-async def _body_bytes(request: ClientRequest) -> bytes:
-    if request.compress:
-        # aiohttp compresses in the writer, after middlewares: what is signed
-        # would not be what is sent.
-        raise SigningError(
-            f"cannot sign the body of {safe_url(request.url)} that aiohttp compresses "
-            "(compress=...): compress it yourself and set Content-Encoding"
-        )
-    body: Any = request.body
-    if not isinstance(body, Payload):
-        return bytes(body)
-    as_bytes = getattr(body, "as_bytes", None)
-    if as_bytes is None:  # pragma: no cover - aiohttp 3.12.0
-        return _body_bytes_3_12_0(body)
-    # as_bytes() caches a streaming body's chunks, so it is still sent intact.
-    data: bytes = await as_bytes()
-    return data
-
-
-def _body_bytes_3_12_0(body: Payload) -> bytes:  # pragma: no cover - aiohttp 3.12.0
-    # aiohttp 3.12.0 has no Payload.as_bytes(): in-memory bodies (bytes, str,
-    # JSON, forms) hold their bytes; reading a stream or a file here would
-    # leave nothing to send.
-    if isinstance(body, BytesPayload):
-        return bytes(body._value)
-    raise SigningError(
-        "signing a streaming or file body needs aiohttp >= 3.12.1 (Payload.as_bytes): "
-        "send bytes, or upgrade aiohttp"
-    )
 
 
 def _checked_headers(computed: object, request: ClientRequest) -> list[tuple[str, str]]:

@@ -22,12 +22,12 @@ from typing import Final
 
 from aiohttp import ClientRequest, ClientResponse, hdrs
 from aiohttp.client_middlewares import ClientHandlerType
-from aiohttp.payload import BytesPayload, Payload
 
-from .._middleware import AuthMiddleware
+from .._middleware import AuthMiddleware, set_default_content_type
 from .._origins import OriginsArg
 from .._redact import redacted_repr
-from ..errors import ConfigurationError, SigningError
+from ..errors import ConfigurationError
+from ._body import body_to_sign
 from .content_digest import DIGEST_ALGORITHMS
 from .content_digest import content_digest as digest_of
 from .httpsig import DEFAULT_COMPONENTS, HTTPSigner
@@ -41,7 +41,6 @@ _CONTENT_DIGEST: Final = "Content-Digest"
 _SIGNATURE_INPUT: Final = "Signature-Input"
 _SIGNATURE: Final = "Signature"
 # aiohttp's default type for a body sent without one (ClientRequest.send).
-_DEFAULT_CONTENT_TYPE: Final = "application/octet-stream"
 
 
 class HTTPSignatureMiddleware(AuthMiddleware):
@@ -144,9 +143,9 @@ class HTTPSignatureMiddleware(AuthMiddleware):
         """Set ``Content-Digest``, ``Signature-Input`` and ``Signature``, then send the request."""
         headers = request.headers
         if self._digest is not None:
-            headers[_CONTENT_DIGEST] = digest_of(await _body_bytes(request), self._digest)
-        if self._sets_content_type and hdrs.CONTENT_TYPE not in headers:
-            _set_default_content_type(request)
+            headers[_CONTENT_DIGEST] = digest_of(await body_to_sign(request), self._digest)
+        if self._sets_content_type:
+            set_default_content_type(request)
         now = self._clock()
         fields = self._signer.sign_request(
             request.method,
@@ -177,42 +176,3 @@ class HTTPSignatureMiddleware(AuthMiddleware):
             label=repr(signer.label),
             origins=self.scope.describe(),
         )
-
-
-async def _body_bytes(request: ClientRequest) -> bytes:
-    """Return the bytes aiohttp will send as the body, for Content-Digest (RFC 9530 §2)."""
-    if request.compress:
-        # The digest is over the content as sent, compressed by aiohttp's
-        # writer after middlewares: it cannot be computed here.
-        raise SigningError(
-            "HTTPSignatureMiddleware: Content-Digest cannot cover a body that aiohttp "
-            "compresses (compress=); compress it yourself and set Content-Encoding"
-        )
-    body = request.body
-    if isinstance(body, bytes):
-        return body  # b"": no body
-    as_bytes = getattr(body, "as_bytes", None)
-    if as_bytes is None:  # pragma: no cover - aiohttp 3.12.0
-        return _body_bytes_3_12_0(body)
-    # as_bytes() caches a streaming body's chunks, so it is still sent intact.
-    return await as_bytes()  # type: ignore[no-any-return]
-
-
-def _body_bytes_3_12_0(body: Payload) -> bytes:  # pragma: no cover - aiohttp 3.12.0
-    # aiohttp 3.12.0 has no Payload.as_bytes(): in-memory bodies hold their
-    # bytes, but reading a stream or a file here would leave nothing to send.
-    if isinstance(body, BytesPayload):
-        return bytes(body._value)
-    raise SigningError(
-        "HTTPSignatureMiddleware: Content-Digest of a streaming or file body needs "
-        "aiohttp >= 3.12.1 (Payload.as_bytes); send bytes, or upgrade aiohttp"
-    )
-
-
-def _set_default_content_type(request: ClientRequest) -> None:
-    # Mirrors ClientRequest.send(), which adds this only after middlewares run.
-    skipped = getattr(request, "_skip_auto_headers", None)
-    if request.method in ClientRequest.POST_METHODS and (
-        skipped is None or hdrs.CONTENT_TYPE not in skipped
-    ):
-        request.headers[hdrs.CONTENT_TYPE] = _DEFAULT_CONTENT_TYPE

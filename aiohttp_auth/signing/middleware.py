@@ -13,15 +13,14 @@ import hashlib
 import time
 from collections.abc import Callable
 from typing import Any, Final, cast
-from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from aiohttp import ClientRequest, ClientResponse, hdrs
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.client_middlewares import ClientHandlerType
-from aiohttp.payload import AsyncIterablePayload, BytesPayload, Payload
+from aiohttp.payload import AsyncIterablePayload, Payload
 from yarl import URL
 
-from .._middleware import AuthMiddleware
+from .._middleware import AuthMiddleware, set_default_content_type
 from .._origins import OriginsArg, is_secure_transport
 from .._redact import redacted_repr, safe_url
 from ..errors import (
@@ -30,23 +29,18 @@ from ..errors import (
     InsecureTransportError,
     SigningError,
 )
+from ._body import body_to_sign
 from .aws_chunked import DEFAULT_CHUNK_SIZE, ChunkSigner
+from .canonical import wire_target
 from .credentials import AwsCredentials, CredentialsProvider
 from .sigv4 import AWS4, EMPTY_SHA256, GOOG4, UNSIGNED_PAYLOAD, SigV4Signer
 from .sigv4a import SigV4aSigner
 
 __all__ = ["GoogleHMACMiddleware", "SigV4Middleware", "aws_wire_url"]
 
-# aiohttp sets this Content-Type in send(), after middlewares, on these methods.
-_DEFAULT_CONTENT_TYPE: Final = "application/octet-stream"
-_POST_METHODS: Final = frozenset({"PATCH", "POST", "PUT"})
 _DECODED_LENGTH: Final = "X-Amz-Decoded-Content-Length"
 # aiohttp 3.12.1 made payloads readable before sending (as_bytes) and replayable.
 _READABLE_PAYLOADS: Final = hasattr(Payload, "as_bytes")
-_UNRESERVED: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~%"
-# str.translate deletes these; anything left must be encoded first.
-_DELETE_PATH_SAFE: Final = str.maketrans("", "", _UNRESERVED + "/")
-_DELETE_QUERY_SAFE: Final = str.maketrans("", "", _UNRESERVED + "=&")
 
 
 class SigV4Middleware(AuthMiddleware):
@@ -144,8 +138,7 @@ class SigV4Middleware(AuthMiddleware):
             assert self._provider is not None
             credentials = await self._provider.resolve(request.session)
         self._check_request(request, credentials)
-        if request.method in _POST_METHODS and hdrs.CONTENT_TYPE not in request.headers:
-            request.headers[hdrs.CONTENT_TYPE] = _DEFAULT_CONTENT_TYPE
+        set_default_content_type(request)
         if (wire := aws_wire_url(request.url)) is not None:
             request.url = wire
         body = request.body
@@ -185,8 +178,8 @@ class SigV4Middleware(AuthMiddleware):
                 url=safe_url(request.url),
             )
         if request.compress:
-            # aiohttp compresses in the writer, after signing: the signed
-            # hash would not be that of the bytes sent.
+            # aiohttp compresses in the writer, after signing: neither a body
+            # hash nor aws-chunked frames would match the bytes sent.
             raise SigningError(
                 "SigV4 cannot sign a body aiohttp compresses (compress=...): compress the "
                 "body yourself and set Content-Encoding"
@@ -195,13 +188,9 @@ class SigV4Middleware(AuthMiddleware):
     async def _payload_hash(self, request: ClientRequest) -> str:
         if self._unsigned:
             return UNSIGNED_PAYLOAD
-        body = request.body
-        if not isinstance(body, Payload):
-            return EMPTY_SHA256 if not body else hashlib.sha256(body).hexdigest()
-        as_bytes = getattr(body, "as_bytes", None)
-        if as_bytes is None:  # pragma: no cover - aiohttp 3.12.0
-            return hashlib.sha256(_bytes_on_3_12_0(body)).hexdigest()
-        return hashlib.sha256(await as_bytes()).hexdigest()
+        if not isinstance(request.body, Payload):
+            return EMPTY_SHA256  # no body: skip hashing b"" on every GET
+        return hashlib.sha256(await body_to_sign(request)).hexdigest()
 
     def _sign_streaming(
         self, request: ClientRequest, body: AsyncIterablePayload, credentials: AwsCredentials
@@ -226,7 +215,7 @@ class SigV4Middleware(AuthMiddleware):
             request.method,
             url.raw_path,
             url.raw_query_string,
-            [(k, v) for k, v in headers.items() if k.lower() != "transfer-encoding"],
+            list(headers.items()),  # Transfer-Encoding is never signed
             access_key_id=credentials.access_key_id,
             secret_access_key=credentials.secret_access_key,
             session_token=credentials.session_token,
@@ -234,7 +223,7 @@ class SigV4Middleware(AuthMiddleware):
             decoded_length=int(declared),
             chunk_size=self._chunk_size,
         )
-        framed = _AwsChunkedPayload(body, chunk_signer, signed)
+        framed = _AwsChunkedPayload(body, chunk_signer)
         # Framed with a known length, so not HTTP-chunked: aiohttp chunks
         # whenever `chunked` is not None (False included).
         headers.popall(hdrs.TRANSFER_ENCODING, None)
@@ -282,54 +271,24 @@ class GoogleHMACMiddleware(SigV4Middleware):
         )
 
 
-def _bytes_on_3_12_0(body: Payload) -> bytes:  # pragma: no cover - aiohttp 3.12.0
-    # aiohttp 3.12.0 cannot read a payload before sending it (no as_bytes):
-    # in-memory bodies hold their bytes, but reading a stream or a file here
-    # would leave nothing to send.
-    if isinstance(body, BytesPayload):
-        return bytes(body._value)
-    raise SigningError(
-        "aiohttp 3.12.0 cannot read a streaming or file body for signing: send bytes, "
-        "use unsigned_payload=True, or upgrade aiohttp to 3.12.1 or later"
-    )
-
-
 def _region_of(signer: SigV4Signer | SigV4aSigner) -> str:
     return signer.region if isinstance(signer, SigV4Signer) else signer.region_set
-
-
-def _aws_encode(component: str, safe: str) -> str:
-    return quote_from_bytes(unquote_to_bytes(component), safe=safe)
 
 
 def aws_wire_url(url: URL) -> URL | None:
     """Return *url* with its path and query in AWS's URI encoding, or None if already so.
 
-    yarl leaves characters such as ``/ ( ) + = , ;`` unencoded in a query
-    (and some in a path), and writes a space in a query value as ``+``.
-    Verifiers disagree on such bytes: AWS decodes and re-encodes them, while
-    botocore-based ones (moto, LocalStack) sign the raw text. Sending the
-    request in the encoded form, which every verifier reads alike, makes the
-    signature hold for all of them. A ``+`` in the query is read as yarl
-    writes it, a space (``%20``); a literal plus is ``%2B``.
+    See [`wire_target`][aiohttp_auth.signing.canonical.wire_target], which
+    this applies to a yarl URL.
     """
-    raw_path, raw_query = url.raw_path, url.raw_query_string
-    path_ok = not raw_path.translate(_DELETE_PATH_SAFE)
-    query_ok = not raw_query.translate(_DELETE_QUERY_SAFE)
-    if path_ok and query_ok:
+    target = wire_target(url.raw_path, url.raw_query_string)
+    if target is None:
         return None
-    if not path_ok:
-        raw_path = "/".join(_aws_encode(segment, "~") for segment in raw_path.split("/"))
-    if not query_ok:
-        raw_query = "&".join(
-            "=".join(_aws_encode(part.replace("+", "%20"), "~") for part in pair.split("=", 1))
-            for pair in raw_query.split("&")
-        )
     return URL.build(
         scheme=url.scheme,
         authority=url.raw_authority,
-        path=raw_path,
-        query_string=raw_query,
+        path=target[0],
+        query_string=target[1],
         encoded=True,
     )
 
@@ -373,13 +332,11 @@ class _Framer:
 class _AwsChunkedPayload(Payload):
     """A streaming body sent as signed ``aws-chunked`` frames, of a known encoded size."""
 
-    def __init__(
-        self, original: AsyncIterablePayload, signer: ChunkSigner, signed: list[tuple[str, str]]
-    ) -> None:
+    def __init__(self, original: AsyncIterablePayload, signer: ChunkSigner) -> None:
         super().__init__(original, content_type=None)
         self._original = original
         self._signer = signer
-        self._size = int({k.lower(): v for k, v in signed}["content-length"])
+        self._size = signer.content_length
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         raise TypeError("an aws-chunked body cannot be decoded")

@@ -19,12 +19,19 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol, TypeVar
 
 from aiohttp import hdrs, web
 
-__all__ = ["RESOURCE_CONFIG", "RecordedRequest", "ResourceConfig", "resource_app"]
+__all__ = [
+    "RESOURCE_CONFIG",
+    "RecordedRequest",
+    "ResourceConfig",
+    "recording_handler",
+    "resource_app",
+]
 
 
 @dataclass(frozen=True)
@@ -180,3 +187,38 @@ def resource_app(config: ResourceConfig | None = None) -> web.Application:
     app[RESOURCE_CONFIG] = config if config is not None else ResourceConfig()
     app.router.add_route("*", "/{tail:.*}", _handle)
     return app
+
+
+class _Records(Protocol):
+    requests: list[RecordedRequest]
+    statuses: list[int]
+
+
+RecordsT = TypeVar("RecordsT", bound=_Records)
+
+
+def recording_handler(
+    key: web.AppKey[RecordsT],
+    respond: Callable[[RecordsT, web.Request, bytes], web.StreamResponse],
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Build a handler that records each request and the status it got, around *respond*.
+
+    The request (with its body, read once) is recorded before *respond* runs,
+    so a request that raises still shows in the config's ``requests``; the
+    status is recorded whether *respond* returns a response or raises an
+    ``HTTPException``.
+    """
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        config = request.app[key]
+        body = await request.read()
+        config.requests.append(RecordedRequest.of(request, body))
+        try:
+            response = respond(config, request, body)
+        except web.HTTPException as error:
+            config.statuses.append(error.status)
+            raise
+        config.statuses.append(response.status)
+        return response
+
+    return handle

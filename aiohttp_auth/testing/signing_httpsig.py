@@ -37,7 +37,7 @@ from ..signing.httpsig_keys import VerifyingKeyArg
 from ..signing.httpsig_message import TargetURI, normalise_authority
 from ..signing.httpsig_policy import VerificationPolicy
 from ..signing.httpsig_verify import VerifiedSignature, verify_request
-from .resource import RecordedRequest, _redirect
+from .resource import RecordedRequest, _redirect, recording_handler
 
 __all__ = ["HTTPSIG_CONFIG", "HTTPSigConfig", "httpsig_app"]
 
@@ -196,19 +196,6 @@ def _respond(config: HTTPSigConfig, request: web.Request, body: bytes) -> web.St
     return _describe(request, body, verified)
 
 
-async def _handle(request: web.Request) -> web.StreamResponse:
-    config = request.app[HTTPSIG_CONFIG]
-    body = await request.read()
-    config.requests.append(RecordedRequest.of(request, body))
-    try:
-        response = _respond(config, request, body)
-    except web.HTTPException as error:
-        config.statuses.append(error.status)
-        raise
-    config.statuses.append(response.status)
-    return response
-
-
 def httpsig_app(config: HTTPSigConfig | None = None) -> web.Application:
     """Build the RFC 9421-verifying application for *config* (a fresh one, no keys, by default).
 
@@ -220,5 +207,5 @@ def httpsig_app(config: HTTPSigConfig | None = None) -> web.Application:
     config.validate()
     app = web.Application()
     app[HTTPSIG_CONFIG] = config
-    app.router.add_route("*", "/{tail:.*}", _handle)
+    app.router.add_route("*", "/{tail:.*}", recording_handler(HTTPSIG_CONFIG, _respond))
     return app

@@ -43,7 +43,7 @@ from ..errors import ConfigurationError
 from ..signing.credentials import AwsCredentials
 from ..signing.sigv4 import SigV4Signer
 from ..signing.sigv4_scheme import check_scope_part
-from .resource import RecordedRequest, _redirect
+from .resource import RecordedRequest, _redirect, recording_handler
 from .signing_sigv4_claim import ReceivedRequest, SigV4Refusal
 from .signing_sigv4_verify import VerifiedSigV4, verify_sigv4
 
@@ -231,19 +231,6 @@ def _respond(config: SigV4Config, request: web.Request, body: bytes) -> web.Stre
     return _echo(request, verified)
 
 
-async def _handle(request: web.Request) -> web.StreamResponse:
-    config = request.app[SIGV4_CONFIG]
-    body = await request.read()
-    config.requests.append(RecordedRequest.of(request, body))
-    try:
-        response = _respond(config, request, body)
-    except web.HTTPException as error:
-        config.statuses.append(error.status)
-        raise
-    config.statuses.append(response.status)
-    return response
-
-
 def sigv4_app(config: SigV4Config | None = None) -> web.Application:
     """Build the SigV4-verifying application for *config* (a fresh one by default).
 
@@ -255,5 +242,5 @@ def sigv4_app(config: SigV4Config | None = None) -> web.Application:
     config.validate()
     app = web.Application()
     app[SIGV4_CONFIG] = config
-    app.router.add_route("*", "/{tail:.*}", _handle)
+    app.router.add_route("*", "/{tail:.*}", recording_handler(SIGV4_CONFIG, _respond))
     return app

@@ -18,6 +18,7 @@ from aiohttp_auth.cli import (
     demo,
     demo_digest,
     demo_oauth2,
+    demo_oauth2_refresh,
     demo_static,
     main,
 )
@@ -167,9 +168,10 @@ def test_oauth2_scenarios_fail_when_the_server_refuses_the_client(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A server that knows no client: every token request is refused.
-    monkeypatch.setattr(
-        demo_oauth2, "demo_oauth2_config", lambda **kw: AuthorizationServerConfig(**kw)
-    )
+    for module in (demo_oauth2, demo_oauth2_refresh):
+        monkeypatch.setattr(
+            module, "demo_oauth2_config", lambda **kw: AuthorizationServerConfig(**kw)
+        )
     monkeypatch.setattr(demo, "SCENARIOS", list(demo_oauth2.SCENARIOS))
 
     assert main(["demo", "--no-color"]) == 1
@@ -189,7 +191,7 @@ def test_refresh_scenario_fails_when_the_server_does_not_rotate_refresh_tokens(
     def without_rotation(**settings: object) -> AuthorizationServerConfig:
         return _demo_env.demo_oauth2_config(**{**settings, "rotate_refresh_tokens": False})
 
-    monkeypatch.setattr(demo_oauth2, "demo_oauth2_config", without_rotation)
+    monkeypatch.setattr(demo_oauth2_refresh, "demo_oauth2_config", without_rotation)
     monkeypatch.setattr(demo, "SCENARIOS", [demo_oauth2.SCENARIOS[1]])
 
     assert main(["demo", "--no-color"]) == 1

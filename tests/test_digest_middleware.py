@@ -35,8 +35,7 @@ from yarl import URL
 from aiohttp_auth import ChallengeError, ConfigurationError
 from aiohttp_auth._origins import Origin
 from aiohttp_auth.challenges import parse_auth_params
-from aiohttp_auth.digest import DigestAuthMiddleware, DigestChallenge, DigestCredentials
-from aiohttp_auth.digest import middleware as digest_middleware
+from aiohttp_auth.digest import DigestAuthMiddleware, DigestChallenge, DigestCredentials, cnonces
 from aiohttp_auth.digest import spaces as digest_spaces
 from aiohttp_auth.digest.spaces import (
     MAX_DOMAIN_URIS,
@@ -396,7 +395,7 @@ async def test_burst_waits_for_the_first_challenge_at_most_the_probe_timeout(
     server = DigestServer(first_challenge_delay=0.5)
     site = await serve(server)
     middleware = DigestAuthMiddleware(LOGIN, PASSWORD)
-    middleware._probe_timeout = 0.05
+    middleware._probes.timeout = 0.05
     async with client(middleware) as session:
         results = await gather(*(fetch(session, "GET", site.make_url(f"/{i}")) for i in range(4)))
         assert results == [ok()] * 4
@@ -409,7 +408,7 @@ async def test_cancelled_first_request_releases_the_waiting_burst(serve: Serve) 
     server = DigestServer(first_challenge_delay=5.0)
     site = await serve(server)
     middleware = DigestAuthMiddleware(LOGIN, PASSWORD)
-    middleware._probe_timeout = DEADLINE  # only the end of the first request releases them
+    middleware._probes.timeout = DEADLINE  # only the end of the first request releases them
     async with client(middleware) as session:
         first = asyncio.ensure_future(fetch(session, "GET", site.make_url("/first")))
         await asyncio.wait_for(server.arrived.wait(), DEADLINE)
@@ -719,8 +718,8 @@ async def test_client_nonces_come_from_the_injected_random_source(serve: Serve) 
 
     async with client(DigestAuthMiddleware(LOGIN, PASSWORD, random_bytes=fixed)) as session:
         assert await fetch(session, "GET", site.make_url("/")) == ok()
-    assert draws == [digest_middleware.CNONCE_BYTES]
-    assert server.accepted[0]["cnonce"] == "01" * digest_middleware.CNONCE_BYTES
+    assert draws == [cnonces.CNONCE_BYTES]
+    assert server.accepted[0]["cnonce"] == "01" * cnonces.CNONCE_BYTES
 
 
 def test_default_client_nonces_come_many_from_one_urandom_call(
@@ -732,9 +731,9 @@ def test_default_client_nonces_come_many_from_one_urandom_call(
         sizes.append(size)
         return bytes(index % 256 for index in range(size))
 
-    monkeypatch.setattr(digest_middleware.os, "urandom", counting_urandom)
-    batch, size = digest_middleware._CNONCE_BATCH, digest_middleware.CNONCE_BYTES
-    nonces = digest_middleware._ClientNonces()
+    monkeypatch.setattr(cnonces.os, "urandom", counting_urandom)
+    batch, size = cnonces.CNONCE_BATCH, cnonces.CNONCE_BYTES
+    nonces = cnonces.ClientNonces()
     drawn = [nonces.draw() for _ in range(batch + 1)]
     assert sizes == [size * batch] * 2
     assert drawn[:2] == [bytes(range(size)).hex(), bytes(range(size, 2 * size)).hex()]
@@ -748,7 +747,7 @@ def test_default_client_nonces_come_many_from_one_urandom_call(
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # 3.12+: fork with threads
 def test_a_forked_child_never_draws_its_parents_next_client_nonce() -> None:
-    draw = digest_middleware._client_nonces.draw
+    draw = cnonces.client_nonces.draw
     draw()  # a batch in memory, copied into the child
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -763,7 +762,7 @@ def test_a_forked_child_never_draws_its_parents_next_client_nonce() -> None:
     finally:
         os.close(read_end)
         os.waitpid(pid, 0)
-    assert len(child) == 2 * digest_middleware.CNONCE_BYTES
+    assert len(child) == 2 * cnonces.CNONCE_BYTES
     assert child != draw()
 
 

@@ -27,12 +27,8 @@ from joserfc.jws import JWSRegistry
 
 from aiohttp_auth.errors import ConfigurationError
 from aiohttp_auth.oauth2 import ClientAuth, make_client_auth
-from aiohttp_auth.oauth2.client_auth import (
-    CLIENT_ASSERTION_TYPE,
-    ClientSecretBasic,
-    NoClientAuth,
-    PrivateKeyJWT,
-)
+from aiohttp_auth.oauth2.client_auth import ClientSecretBasic, NoClientAuth
+from aiohttp_auth.oauth2.client_auth_jwt import CLIENT_ASSERTION_TYPE, PrivateKeyJWT
 from aiohttp_auth.oauth2.jwt import JWTSigner
 
 TOKEN_URL = "https://as.example.com/oauth2/token"

@@ -31,8 +31,7 @@ from aiohttp_auth.digest import (
 )
 from aiohttp_auth.digest.middleware import DigestAuthMiddleware
 from aiohttp_auth.errors import ConfigurationError
-from aiohttp_auth.testing import LocalServer
-from aiohttp_auth.testing import digest as digest_module
+from aiohttp_auth.testing import LocalServer, digest_verify
 from aiohttp_auth.testing.digest import DIGEST_CONFIG, DigestConfig, digest_app
 
 AIOHTTP_VERSION = tuple(int(part) for part in aiohttp.__version__.split(".")[:3])
@@ -513,7 +512,7 @@ async def test_unknown_nonce_with_a_valid_answer_is_stale(make_peer: PeerFactory
 async def test_oldest_nonces_are_forgotten_beyond_the_limit(
     make_peer: PeerFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(digest_module, "_MAX_NONCES", 2)
+    monkeypatch.setattr(digest_verify, "_MAX_NONCES", 2)
     peer = await make_peer(algorithms=["SHA-256"])
     first = await peer.challenge()
     await peer.challenge()

@@ -16,7 +16,8 @@ the names the OAuth registry gives them (``token_endpoint_auth_method``):
 With the TLS methods the client certificate comes from the ``ssl`` context of
 the session that calls the token endpoint.
 
-JWTs are signed by [`JWTSigner`][aiohttp_auth.oauth2.jwt.JWTSigner], which
+The JWT methods are in [`client_auth_jwt`][aiohttp_auth.oauth2.client_auth_jwt];
+their JWTs are signed by [`JWTSigner`][aiohttp_auth.oauth2.jwt.JWTSigner], which
 imports joserfc only when a JWT method is configured.
 Keys and algorithms are checked at construction: a wrong combination raises
 [`ConfigurationError`][aiohttp_auth.errors.ConfigurationError] there, not at
@@ -26,22 +27,21 @@ the first token request.
 from __future__ import annotations
 
 import base64
-from typing import Final, Literal, TypeAlias, get_args
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias, get_args
 from urllib.parse import quote_plus
 
 from .._redact import redacted, redacted_repr
 from ..errors import ConfigurationError
-from .jwt import JWTSigner, PrivateKey, assertion_claims
+
+if TYPE_CHECKING:
+    from .jwt import PrivateKey
 
 __all__ = [
-    "CLIENT_ASSERTION_TYPE",
     "ClientAuth",
     "ClientAuthMethod",
     "ClientSecretBasic",
-    "ClientSecretJWT",
     "ClientSecretPost",
     "NoClientAuth",
-    "PrivateKeyJWT",
     "make_client_auth",
 ]
 
@@ -55,9 +55,6 @@ ClientAuthMethod: TypeAlias = Literal[
     "self_signed_tls_client_auth",
 ]
 """The client authentication methods, as registered for ``token_endpoint_auth_method``."""
-
-CLIENT_ASSERTION_TYPE: Final = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-"""``client_assertion_type`` of a JWT client assertion (RFC 7523 §2.2)."""
 
 _METHODS: Final = frozenset(get_args(ClientAuthMethod))
 _JWT_METHODS: Final = frozenset({"client_secret_jwt", "private_key_jwt"})
@@ -189,91 +186,6 @@ class ClientSecretPost(ClientAuth):
         )
 
 
-class _JWTClientAuth(ClientAuth):
-    """A JWT client assertion (RFC 7523 §2.2, §3; OIDC Core §9)."""
-
-    __slots__ = ("audience", "signer")
-
-    def __init__(
-        self, client_id: str, method: str, signer: JWTSigner, audience: str | None
-    ) -> None:
-        super().__init__(client_id, method)
-        self.signer = signer
-        self.audience = audience
-
-    def apply(
-        self,
-        form: dict[str, str],
-        headers: dict[str, str],
-        *,
-        token_url: str,
-        now: float,
-        jti: str,
-    ) -> None:
-        """Put ``client_assertion`` and ``client_assertion_type`` (and ``client_id``) in the form.
-
-        The assertion's ``iss`` and ``sub`` are the client id, ``aud`` the
-        token endpoint (or ``audience``), and it expires 60 s after *now*.
-        """
-        claims = assertion_claims(
-            issuer=self.client_id,
-            subject=self.client_id,
-            audience=self.audience or token_url,
-            now=now,
-            jti=jti,
-        )
-        # client_id is optional with an assertion (RFC 7521 §4.2), but some
-        # servers look the client up by it before reading the assertion.
-        form["client_id"] = self.client_id
-        form["client_assertion_type"] = CLIENT_ASSERTION_TYPE
-        form["client_assertion"] = self.signer.sign(claims)
-
-    def __repr__(self) -> str:
-        return redacted_repr(
-            self,
-            client_id=repr(self.client_id),
-            signing_alg=repr(self.signer.algorithm),
-            key_id=repr(self.signer.key_id),
-            audience=repr(self.audience),
-        )
-
-
-class ClientSecretJWT(_JWTClientAuth):
-    """``client_secret_jwt``: an assertion signed with HMAC keyed by the client secret."""
-
-    __slots__ = ()
-
-    def __init__(
-        self,
-        client_id: str,
-        client_secret: str,
-        *,
-        signing_alg: str | None = None,
-        key_id: str | None = None,
-        audience: str | None = None,
-    ) -> None:
-        signer = JWTSigner.from_secret(client_secret, algorithm=signing_alg, key_id=key_id)
-        super().__init__(client_id, "client_secret_jwt", signer, audience)
-
-
-class PrivateKeyJWT(_JWTClientAuth):
-    """``private_key_jwt``: an assertion signed with the client's private key."""
-
-    __slots__ = ()
-
-    def __init__(
-        self,
-        client_id: str,
-        private_key: PrivateKey,
-        *,
-        signing_alg: str | None = None,
-        key_id: str | None = None,
-        audience: str | None = None,
-    ) -> None:
-        signer = JWTSigner.from_private_key(private_key, algorithm=signing_alg, key_id=key_id)
-        super().__init__(client_id, "private_key_jwt", signer, audience)
-
-
 def _check_optional_str(value: object, argument: str) -> None:
     if value is not None and (not isinstance(value, str) or not value):
         raise ConfigurationError(f"{argument}: expected a non-empty string or None")
@@ -307,6 +219,10 @@ def make_client_auth(
             argument the method does not use, a key that cannot sign with
             *signing_alg*.
     """
+    # The JWT methods subclass ClientAuth, so their module can only be
+    # imported once this one is complete.
+    from .client_auth_jwt import ClientSecretJWT, PrivateKeyJWT
+
     if method not in _METHODS:
         raise ConfigurationError(
             f"client_auth: unknown method {method!r}; use one of {', '.join(sorted(_METHODS))}"

@@ -6,12 +6,13 @@ Connect ID token. Every other field of the response is kept in
 [`Token.extra`][], so nothing a provider sends is lost on the way to a store.
 
 Lifetimes are absolute (``expires_at``, epoch seconds) so that a stored token
-still means something after a restart; the clock is always a parameter.
+still means something after a restart; the clock is always a parameter. The
+JSON document stores keep ([`Token.to_json`][]) is defined in
+``aiohttp_auth.oauth2._token_json``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from typing import Any, Final
 
 from .._redact import redacted, redacted_repr
 from ..errors import ConfigurationError, TokenError
+from ._token_json import token_fields_from_json, token_to_json
 
 __all__ = ["Token"]
 
@@ -33,8 +35,6 @@ _KNOWN_FIELDS: Final = frozenset(
 _TOKEN_TYPES: Final = {"bearer": "Bearer", "dpop": "DPoP", "mac": "MAC", "n_a": "N_A"}
 # A number as a JSON string, as several providers send expires_in ("3600").
 _NUMERIC_STRING: Final = re.compile(r"[ \t]*(\d{1,15}(?:\.\d{1,9})?)[ \t]*")
-# The stored-token format written by Token.to_json.
-_JSON_VERSION: Final = 1
 
 
 def _normalise_token_type(token_type: str) -> str:
@@ -226,24 +226,7 @@ class Token:
         Raises:
             TokenError: ``extra`` holds a value JSON cannot represent.
         """
-        document = {
-            "version": _JSON_VERSION,
-            "access_token": self.access_token,
-            "token_type": self.token_type,
-            "expires_at": self.expires_at,
-            "refresh_token": self.refresh_token,
-            "scope": self.scope,
-            "id_token": self.id_token,
-            "issued_at": self.issued_at,
-            "extra": dict(self.extra),
-        }
-        try:
-            return json.dumps(document, allow_nan=False, separators=(",", ":"))
-        except (TypeError, ValueError) as exc:
-            raise TokenError(
-                f"Cannot serialise the token: its extra fields hold a value JSON cannot "
-                f"represent ({type(exc).__name__}); keep only JSON values in extra"
-            ) from None
+        return token_to_json(self)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Token:
@@ -253,49 +236,7 @@ class Token:
             TokenError: *text* is not such a document. The message names the
                 problem (not JSON, a missing or mistyped field), never a value.
         """
-        try:
-            document = json.loads(text, parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as exc:
-            # JSONDecodeError and UnicodeDecodeError are ValueErrors; their
-            # messages give positions, but keep even those out: say what it is.
-            raise TokenError(
-                f"Cannot read the stored token: it is not valid JSON ({type(exc).__name__}); "
-                "delete it from the store and obtain a new token"
-            ) from None
-        try:
-            return cls._from_document(document)
-        except TokenError as exc:
-            raise TokenError(
-                f"Cannot read the stored token: {exc}; delete it from the store and "
-                "obtain a new token"
-            ) from None
-
-    @classmethod
-    def _from_document(cls, document: object) -> Token:
-        if not isinstance(document, dict):
-            raise TokenError(f"expected a JSON object, got {type(document).__name__}")
-        version = document.get("version", _JSON_VERSION)
-        if version != _JSON_VERSION:
-            raise TokenError(f"unknown format version {version!r} (this version reads 1)")
-        access_token = document.get("access_token")
-        if not isinstance(access_token, str) or not access_token:
-            raise TokenError("access_token is missing or not a non-empty string")
-        token_type = document.get("token_type", "Bearer")
-        if not isinstance(token_type, str) or not token_type:
-            raise TokenError("token_type is not a non-empty string")
-        extra = document.get("extra", {})
-        if not isinstance(extra, dict):
-            raise TokenError(f"extra must be an object, got {type(extra).__name__}")
-        return cls(
-            access_token=access_token,
-            token_type=token_type,
-            expires_at=_stored_time(document, "expires_at"),
-            refresh_token=_optional_str(document, "refresh_token"),
-            scope=_optional_str(document, "scope"),
-            id_token=_optional_str(document, "id_token"),
-            extra=extra,
-            issued_at=_stored_time(document, "issued_at"),
-        )
+        return cls(**token_fields_from_json(text))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # extra is a read-only mappingproxy, which neither pickle nor
@@ -327,18 +268,3 @@ class Token:
             # show which fields there are, not their values.
             extra=list(self.extra),
         )
-
-
-def _reject_constant(name: str) -> None:
-    # json accepts NaN and Infinity, which are not JSON (RFC 8259 §6) and
-    # which to_json could not write back.
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _stored_time(document: Mapping[str, Any], name: str) -> float | None:
-    value = document.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise TokenError(f"{name} must be a finite number or null")
-    return float(value)

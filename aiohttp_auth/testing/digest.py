@@ -29,29 +29,38 @@ With ``proxy=True`` it plays a proxy's part instead (RFC 7616 §3.8, RFC 9110
 §11.7): 407, ``Proxy-Authenticate``, ``Proxy-Authorization`` and
 ``Proxy-Authentication-Info`` (RFC 7615 §4), for requests sent to it as a
 proxy (absolute-form) or directly.
+
+This module holds the configuration and the ``aiohttp.web`` application; what
+the server decides (nonces, checking an answer, the challenges it sends) is
+sans-IO, in ``aiohttp_auth.testing.digest_verify``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-import re
-import secrets
 import time
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from aiohttp import hdrs, web
 from multidict import CIMultiDict
-from yarl import URL
 
-from ..challenges import parse_challenges
-from ..digest import SUPPORTED_ALGORITHMS, DigestChallenge, DigestCredentials, algorithm_for
-from ..digest.algorithms import DigestAlgorithm
-from ..errors import ChallengeError, ConfigurationError
+from ..errors import ConfigurationError
+from .digest_verify import (
+    Accepted,
+    NonceBook,
+    Refusal,
+    authenticate,
+    authentication_info,
+    challenge_fields,
+    check_uri,
+    parse_authorization,
+    resolve_algorithm,
+    use_nonce,
+)
 from .resource import RecordedRequest, _redirect
 
 __all__ = ["DIGEST_CONFIG", "DigestConfig", "NcCheck", "digest_app"]
@@ -67,22 +76,6 @@ requests that overtake each other). ``"off"``: no check, like Apache
 
 _NC_CHECKS: Final = ("increasing", "unique", "off")
 _QOP_VALUES: Final = ("auth", "auth-int")
-# How far an nc may lag behind the highest seen under nc_check="unique".
-_NC_WINDOW: Final = 64
-# Nonces remembered; the oldest are forgotten first (then answered stale=true).
-_MAX_NONCES: Final = 4096
-_NC: Final = re.compile(r"[0-9A-Fa-f]{8}")
-_HEX: Final = re.compile(r"[0-9A-Fa-f]+")
-
-
-def _resolve(name: str) -> DigestAlgorithm:
-    algorithm = algorithm_for(name)
-    if algorithm is None:
-        raise ConfigurationError(
-            f"DigestConfig.algorithms: {name!r} is not available "
-            f"(available: {', '.join(SUPPORTED_ALGORITHMS)})"
-        )
-    return algorithm
 
 
 @dataclass
@@ -170,7 +163,7 @@ class DigestConfig:
         if not self.algorithms:
             raise ConfigurationError("DigestConfig.algorithms: offer at least one algorithm")
         for name in self.algorithms:
-            if _resolve(name).session and not self.qop:
+            if resolve_algorithm(name).session and not self.qop:
                 raise ConfigurationError(
                     f"DigestConfig.algorithms: {name!r} needs a qop (RFC 7616 §3.4.2)"
                 )
@@ -201,200 +194,7 @@ class DigestConfig:
 DIGEST_CONFIG: Final = web.AppKey("digest_config", DigestConfig)
 """The key of the [`DigestConfig`][aiohttp_auth.testing.digest.DigestConfig] in the application."""
 
-
-@dataclass
-class _Nonce:
-    """What the server remembers of a nonce it issued."""
-
-    algorithm: str
-    issued_at: float
-    uses: int = 0
-    highest_nc: int = 0
-    seen_nc: set[int] = field(default_factory=set)
-
-    def expired(self, config: DigestConfig) -> bool:
-        return (config.nonce_uses is not None and self.uses >= config.nonce_uses) or (
-            config.nonce_seconds is not None
-            and config.clock() - self.issued_at >= config.nonce_seconds
-        )
-
-    def count_problem(self, nc: int, check: NcCheck) -> str | None:
-        """Say why *nc* is refused for this nonce, or record it and return None."""
-        if check == "increasing" and nc <= self.highest_nc:
-            return f"nc {nc} does not increase (last {self.highest_nc})"
-        if check == "unique" and (nc in self.seen_nc or nc <= self.highest_nc - _NC_WINDOW):
-            return f"nc {nc} was already used, or is too old"
-        self.highest_nc = max(self.highest_nc, nc)
-        if check == "unique":
-            floor = self.highest_nc - _NC_WINDOW
-            self.seen_nc = {seen for seen in self.seen_nc if seen > floor} | {nc}
-        return None
-
-
-class _NonceBook:
-    """The nonces issued, newest last, at most ``_MAX_NONCES``."""
-
-    def __init__(self) -> None:
-        self._nonces: OrderedDict[str, _Nonce] = OrderedDict()
-
-    def issue(self, algorithm: DigestAlgorithm, now: float) -> str:
-        # 128 random bits: unguessable, so no answer can be prepared in advance.
-        nonce = secrets.token_hex(16)
-        self._nonces[nonce] = _Nonce(algorithm.name, now)
-        if len(self._nonces) > _MAX_NONCES:
-            self._nonces.popitem(last=False)
-        return nonce
-
-    def get(self, nonce: str) -> _Nonce | None:
-        return self._nonces.get(nonce)
-
-
-_NONCES: Final = web.AppKey("digest_nonces", _NonceBook)
-
-
-class _Refusal(Exception):
-    """An ``Authorization`` the server refuses: 400, or a new challenge."""
-
-    def __init__(self, reason: str, *, bad_request: bool = False, stale: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.bad_request = bad_request
-        self.stale = stale
-
-
-@dataclass(frozen=True)
-class _Accepted:
-    login: str
-    credentials: DigestCredentials
-    uri: str
-    nc: int | None
-    cnonce: str
-
-
-def _quote(value: str) -> str:
-    """Escape *value* for a quoted-string (RFC 9110 §5.6.4)."""
-    return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _challenge(config: DigestConfig, name: str, nonce: str, *, stale: bool) -> str:
-    """Build one challenge, parameters in RFC 7616 §3.9.1's order (§3.3)."""
-    parts = [f'realm="{_quote(config.realm)}"']
-    if config.qop:
-        parts.append(f'qop="{", ".join(config.qop)}"')
-    parts += [f"algorithm={name}", f'nonce="{nonce}"']
-    if config.opaque is not None:
-        parts.append(f'opaque="{_quote(config.opaque)}"')
-    if config.domain:
-        parts.append(f'domain="{_quote(" ".join(config.domain))}"')
-    if config.charset_utf8:
-        parts.append("charset=UTF-8")
-    if config.userhash:
-        parts.append("userhash=true")
-    if stale:
-        parts.append("stale=true")
-    return "Digest " + ", ".join(parts)
-
-
-def _parse(value: str) -> Mapping[str, str]:
-    """Read the directives of a Digest ``Authorization`` (RFC 7616 §3.4)."""
-    try:
-        credentials = parse_challenges(value)
-    except ChallengeError as error:
-        raise _Refusal(f"malformed Authorization: {error}", bad_request=True) from None
-    if len(credentials) != 1:
-        raise _Refusal("Authorization must hold exactly one credentials", bad_request=True)
-    if credentials[0].scheme_lower != "digest":
-        raise _Refusal(f"scheme {credentials[0].scheme!r} is not Digest")
-    params = credentials[0].params
-    required = ["username", "realm", "nonce", "uri", "response"]
-    if "qop" in params:
-        required += ["nc", "cnonce"]
-    missing = [name for name in required if not params.get(name)]
-    if missing:
-        raise _Refusal(f"directives missing: {', '.join(missing)}", bad_request=True)
-    if _HEX.fullmatch(params["response"]) is None:
-        raise _Refusal("response is not hexadecimal", bad_request=True)
-    if "qop" in params and (_NC.fullmatch(params["nc"]) is None or int(params["nc"], 16) == 0):
-        raise _Refusal(
-            f"nc {params['nc']!r} is not 8 hexadecimal digits above 0", bad_request=True
-        )
-    return params
-
-
-def _check_uri(uri: str, target: str) -> None:
-    """Require the ``uri`` directive to name the request-target (RFC 2617 §3.2.2.5)."""
-    # Through a proxy the target is absolute-form; a client may name it either way.
-    absolute = target.startswith(("http://", "https://"))
-    if uri != target and not (absolute and uri == URL(target).raw_path_qs):
-        raise _Refusal(f"uri {uri!r} is not the request-target {target!r}", bad_request=True)
-
-
-def _offered(config: DigestConfig, params: Mapping[str, str]) -> DigestChallenge:
-    """Rebuild the challenge the client answered; refuse what was not offered (§3.4)."""
-    if params["realm"] != config.realm:
-        raise _Refusal(f"realm {params['realm']!r} is not {config.realm!r}")
-    named = params.get("algorithm", "MD5")
-    algorithm = algorithm_for(named)
-    offered = {_resolve(name) for name in config.algorithms}
-    if algorithm is None or algorithm not in offered:
-        raise _Refusal(f"algorithm {named!r} was not offered")
-    qop = params.get("qop")
-    if (qop is None and config.qop) or (qop is not None and qop not in config.qop):
-        raise _Refusal(f"qop {qop!r} was not offered ({', '.join(config.qop) or 'none'})")
-    if config.opaque is not None and params.get("opaque") != config.opaque:
-        raise _Refusal("opaque did not come back unchanged")
-    userhash = params.get("userhash", "").lower() == "true"
-    if userhash and not config.userhash:
-        raise _Refusal("userhash was not offered")
-    return DigestChallenge(
-        realm=config.realm,
-        nonce=params["nonce"],
-        algorithm=named,
-        echo_algorithm="algorithm" in params,
-        qop=() if qop is None else (qop,),
-        opaque=config.opaque,
-        userhash=userhash,
-        charset="UTF-8" if config.charset_utf8 else None,
-    )
-
-
-def _authenticate(
-    config: DigestConfig, params: Mapping[str, str], method: str, body: bytes
-) -> _Accepted:
-    """Find the user whose answer matches *params*, recomputing it (RFC 7616 §3.4.1)."""
-    challenge = _offered(config, params)
-    uri, cnonce = params["uri"], params.get("cnonce", "")
-    nc = int(params["nc"], 16) if "qop" in params else None
-    for login, password in config.users.items():
-        credentials = DigestCredentials(challenge, login, password)
-        header = credentials.authorization(method, uri, nc=nc or 1, cnonce=cnonce, body=body)
-        expected = parse_challenges(header)[0].params
-        # With userhash the username is H(login:realm) (§3.4.4); comparing the
-        # usernames this login would send covers both forms and username*.
-        if expected["username"] == params["username"]:
-            if not hmac.compare_digest(expected["response"], params["response"].lower()):
-                raise _Refusal(f"wrong response for user {login!r}")
-            return _Accepted(login, credentials, uri, nc, cnonce)
-    raise _Refusal(f"unknown user {params['username']!r}")
-
-
-def _use_nonce(config: DigestConfig, book: _NonceBook, nonce: str, answer: _Accepted) -> None:
-    """Count a correct answer against its nonce, or refuse it (RFC 7616 §3.3, §3.4)."""
-    record = book.get(nonce)
-    if record is None:
-        raise _Refusal("unknown nonce", stale=True)
-    if record.algorithm != answer.credentials.algorithm.name:
-        raise _Refusal(
-            f"nonce issued for {record.algorithm}, answered with "
-            f"{answer.credentials.algorithm.name}"
-        )
-    if record.expired(config):
-        raise _Refusal("stale nonce", stale=True)
-    if answer.nc is not None and config.nc_check != "off":
-        problem = record.count_problem(answer.nc, config.nc_check)
-        if problem is not None:
-            raise _Refusal(problem)
-    record.uses += 1
+_NONCES: Final = web.AppKey("digest_nonces", NonceBook)
 
 
 def _describe(request: web.Request, body: bytes) -> dict[str, Any]:
@@ -407,27 +207,8 @@ def _describe(request: web.Request, body: bytes) -> dict[str, Any]:
     }
 
 
-def _authentication_info(
-    config: DigestConfig, book: _NonceBook, answer: _Accepted, response_body: bytes
-) -> str:
-    """Build ``Authentication-Info``: nextnonce, and rspauth with a qop (RFC 7616 §3.5)."""
-    nextnonce = book.issue(answer.credentials.algorithm, config.clock())
-    parts = [f'nextnonce="{nextnonce}"']
-    if answer.nc is not None:
-        rspauth = answer.credentials.rspauth(
-            answer.uri, nc=answer.nc, cnonce=answer.cnonce, body=response_body
-        )
-        parts += [
-            f"qop={answer.credentials.qop}",
-            f'rspauth="{rspauth}"',
-            f'cnonce="{_quote(answer.cnonce)}"',
-            f"nc={answer.nc:08x}",
-        ]
-    return ", ".join(parts)
-
-
 def _accepted_response(
-    request: web.Request, body: bytes, book: _NonceBook, answer: _Accepted
+    request: web.Request, body: bytes, book: NonceBook, answer: Accepted
 ) -> web.Response:
     config = request.app[DIGEST_CONFIG]
     config.successes += 1
@@ -442,11 +223,11 @@ def _accepted_response(
     headers: dict[str, str] = {}
     if config.authentication_info:
         name = "Proxy-Authentication-Info" if config.proxy else "Authentication-Info"
-        headers[name] = _authentication_info(config, book, answer, response_body)
+        headers[name] = authentication_info(config, book, answer, response_body)
     return web.Response(body=response_body, content_type="application/json", headers=headers)
 
 
-def _refused_response(request: web.Request, book: _NonceBook, refusal: _Refusal) -> web.Response:
+def _refused_response(request: web.Request, book: NonceBook, refusal: Refusal) -> web.Response:
     config = request.app[DIGEST_CONFIG]
     if refusal.bad_request:
         config.bad_requests += 1
@@ -454,15 +235,9 @@ def _refused_response(request: web.Request, book: _NonceBook, refusal: _Refusal)
     config.challenges += 1
     config.stale_challenges += int(refusal.stale)
     config.challenges_by_path[request.path] += 1
-    now = config.clock()
-    challenges = [
-        _challenge(config, name, book.issue(_resolve(name), now), stale=refusal.stale)
-        for name in config.algorithms
-    ]
     name = hdrs.PROXY_AUTHENTICATE if config.proxy else hdrs.WWW_AUTHENTICATE
-    if config.join_challenges:
-        challenges = [", ".join(challenges)]
-    headers = CIMultiDict((name, challenge) for challenge in challenges)
+    fields = challenge_fields(config, book, stale=refusal.stale)
+    headers = CIMultiDict((name, field_value) for field_value in fields)
     return web.json_response(
         {"error": "unauthorized", "reason": refusal.reason},
         status=407 if config.proxy else 401,
@@ -475,13 +250,13 @@ async def _protected(request: web.Request, body: bytes) -> web.Response:
     value = request.headers.get(hdrs.PROXY_AUTHORIZATION if config.proxy else hdrs.AUTHORIZATION)
     try:
         if value is None:
-            raise _Refusal("no credentials")
+            raise Refusal("no credentials")
         config.authorizations.append(value)
-        params = _parse(value)
-        _check_uri(params["uri"], request.raw_path)
-        answer = _authenticate(config, params, request.method, body)
-        _use_nonce(config, book, params["nonce"], answer)
-    except _Refusal as refusal:
+        params = parse_authorization(value)
+        check_uri(params["uri"], request.raw_path)
+        answer = authenticate(config, params, request.method, body)
+        use_nonce(config, book, params["nonce"], answer)
+    except Refusal as refusal:
         if value is not None:
             config.rejections.append(refusal.reason)
         return _refused_response(request, book, refusal)
@@ -520,6 +295,6 @@ def digest_app(config: DigestConfig | None = None) -> web.Application:
     config.validate()
     app = web.Application()
     app[DIGEST_CONFIG] = config
-    app[_NONCES] = _NonceBook()
+    app[_NONCES] = NonceBook()
     app.router.add_route("*", "/{tail:.*}", _handle)
     return app

@@ -74,10 +74,6 @@ def test_signing_scenarios_fail_when_the_servers_know_no_key(
     assert "0 of 6 scenarios passed" in out
 
 
-@pytest.mark.skipif(
-    not hasattr(aiohttp.payload.Payload, "as_bytes"),
-    reason="follow-up: on aiohttp 3.12.0 the scenario's body change does not take effect",
-)
 @pytest.mark.usefixtures("signing_only")
 def test_the_webhook_scenario_fails_if_a_changed_body_is_accepted(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -86,7 +82,9 @@ def test_the_webhook_scenario_fails_if_a_changed_body_is_accepted(
         return await handler(request)
 
     monkeypatch.setattr(demo_signing, "_tamper", passes_through)
-    monkeypatch.setattr(demo, "SCENARIOS", [demo_signing.SCENARIOS[4]])
+    # By function, not position: aiohttp 3.12.0's demo has no streaming scenario.
+    (webhook,) = [s for s in demo_signing.SCENARIOS if s.run is demo_signing.httpsig_webhook]
+    monkeypatch.setattr(demo, "SCENARIOS", [webhook])
 
     assert main(["demo", "--no-color"]) == 1
 

@@ -819,6 +819,24 @@ async def test_auth_int_hashes_the_body_and_replays_it(
     assert server.challenges_sent == 1
 
 
+async def test_auth_int_hashes_a_body_a_middleware_assigned_on_the_retry_too(
+    serve: Serve,
+) -> None:
+    # On aiohttp 3.12.0 an assigned body stays bytes, and sending it turns it into a
+    # one-chunk tuple: the retry after the 401 must still hash the bytes sent.
+    async def assign(request: aiohttp.ClientRequest, handler: Any) -> aiohttp.ClientResponse:
+        request.body = b"assigned"
+        request.headers[hdrs.CONTENT_LENGTH] = "8"  # 3.12.0 keeps the old length
+        return await handler(request)
+
+    server = DigestServer(qop="auth-int")
+    site = await serve(server)
+    async with client(assign, DigestAuthMiddleware(LOGIN, PASSWORD)) as session:
+        result = await fetch(session, "POST", site.make_url("/"), data=b"original")
+    assert result == ok("POST", b"assigned")
+    assert server.challenges_sent == 1
+
+
 async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
     for part in parts:
         await asyncio.sleep(0)

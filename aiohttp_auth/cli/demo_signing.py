@@ -48,6 +48,7 @@ STREAM_PIECE: Final = 5_000
 PRESIGN_EXPIRES: Final = 60
 _WRONG_SECRET: Final = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYWRONGKEY"  # noqa: S105 - deliberately wrong
 _KEY_ID: Final = "demo-webhook-key"
+_TAMPERED_BODY: Final = b'{"order": 7, "amount": 1000000}'
 # The headers a signer sets, shown for every request received.
 _SHOWN_HEADERS: Final = (
     "Authorization",
@@ -243,7 +244,11 @@ async def _plain_get(url: URL) -> tuple[int, bytes]:
 
 async def _tamper(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
     """Stand for a proxy that changes the body after it was signed."""
-    request.body = b'{"order": 7, "amount": 1000000}'
+    request.body = _TAMPERED_BODY
+    # A proxy sends the new length with the new body. aiohttp 3.12.0 keeps the
+    # old Content-Length when the body is replaced (3.12.1 and later recompute
+    # it), and would send the changed body cut to the length that was signed.
+    request.headers[hdrs.CONTENT_LENGTH] = str(len(_TAMPERED_BODY))
     return await handler(request)
 
 
@@ -271,6 +276,12 @@ async def httpsig_webhook(env: DemoEnv, out: Outcome) -> None:
         and verified.body_verified
         and "content-digest" in verified.components,
         "the signature covered Content-Digest, and the digest matched the body",
+    )
+    received = [request.body for request in config.requests[1:]]
+    out.check(
+        received == [_TAMPERED_BODY],
+        "the server received the changed body whole, not cut to the signed length",
+        got=received,
     )
     out.check(
         config.rejected == {"invalid_signature": 1}

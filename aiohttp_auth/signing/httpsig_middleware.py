@@ -140,7 +140,15 @@ class HTTPSignatureMiddleware(AuthMiddleware):
     async def authenticate(
         self, request: ClientRequest, handler: ClientHandlerType
     ) -> ClientResponse:
-        """Set ``Content-Digest``, ``Signature-Input`` and ``Signature``, then send the request."""
+        """Set ``Content-Digest``, ``Signature-Input`` and ``Signature``, then send the request.
+
+        Raises:
+            SigningError: ``Content-Digest`` is covered and cannot match the
+                bytes sent: aiohttp compresses the body after middlewares run,
+                or the body disagrees with its ``Content-Length`` (on aiohttp
+                3.12.0, a middleware before this one replaced ``request.body``
+                without setting it); the message says what to change.
+        """
         headers = request.headers
         if self._digest is not None:
             headers[_CONTENT_DIGEST] = digest_of(await body_to_sign(request), self._digest)

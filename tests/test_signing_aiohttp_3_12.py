@@ -23,9 +23,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from aiohttp_auth.cli import demo, demo_signing, main
 from aiohttp_auth.errors import SignatureVerificationError, SigningError
+from aiohttp_auth.signing import AwsCredentials, SigV4Middleware
 from aiohttp_auth.signing.httpsig_middleware import HTTPSignatureMiddleware
 from aiohttp_auth.signing.httpsig_verify import verify_request
 from aiohttp_auth.testing.server import LocalServer
+from aiohttp_auth.testing.signing import SigV4Config
 
 KEY = ed25519.Ed25519PrivateKey.generate()
 ORDER = b'{"order": 7, "amount": 1}'
@@ -186,3 +188,19 @@ def test_the_demo_webhook_scenario_delivers_its_changed_body_whole(
     assert "✓ the server received the changed body whole, not cut to the signed length" in (
         capsys.readouterr().out
     )
+
+
+async def test_sigv4_hashes_a_body_a_middleware_assigned(
+    sigv4_config: SigV4Config, sigv4_server: LocalServer
+) -> None:
+    # On aiohttp 3.12.0 an assigned body stays bytes, not a payload: it must be
+    # hashed all the same, not signed as an empty body.
+    sigv4_config.accept(AwsCredentials("AKIDEXAMPLE", "secret"))
+    signing = SigV4Middleware("AKIDEXAMPLE", "secret", region="us-east-1", service="s3")
+    replace = replacing_body(b"assigned", set_length=True)
+    async with (
+        aiohttp.ClientSession(middlewares=(replace, signing), timeout=TIMEOUT) as session,
+        session.put(sigv4_server.make_url("/bucket/key"), data=b"original") as response,
+    ):
+        assert response.status == 200, await response.text()
+    assert sigv4_config.objects["bucket/key"].body == b"assigned"

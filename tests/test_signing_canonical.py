@@ -10,13 +10,12 @@ from hypothesis import strategies as st
 
 from aiohttp_auth.errors import SigningError
 from aiohttp_auth.signing.canonical import (
-    UNSIGNED_HEADERS,
-    canonical_headers,
     canonical_path,
     canonical_query,
     canonical_request,
     uri_encode,
 )
+from aiohttp_auth.signing.canonical_headers import UNSIGNED_HEADERS, canonical_headers
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,8 @@ from aiohttp import web
 from peers import NameResolver
 
 from aiohttp_auth.errors import ConfigurationError, InsecureTransportError, SigningError
-from aiohttp_auth.signing.hmac_fields import HMACHeadersMiddleware, HMACSigner, SignableRequest
+from aiohttp_auth.signing.hmac_fields import HMACSigner
+from aiohttp_auth.signing.hmac_middleware import HMACHeadersMiddleware, SignableRequest
 from aiohttp_auth.testing import LocalServer, ResourceConfig, resource_app
 
 # RFC 4231 §4.3: Key = "Jefe", Data = "what do ya want for nothing?".

@@ -11,8 +11,9 @@ from yarl import URL
 
 from aiohttp_auth.errors import ConfigurationError, SigningError
 from aiohttp_auth.signing.content_digest import content_digest
-from aiohttp_auth.signing.httpsig import DEFAULT_COMPONENTS, HTTPSigner, SignatureFields
+from aiohttp_auth.signing.httpsig import DEFAULT_COMPONENTS, HTTPSigner
 from aiohttp_auth.signing.httpsig_message import RequestMessage, TargetURI
+from aiohttp_auth.signing.httpsig_signature_fields import SignatureFields
 from aiohttp_auth.signing.httpsig_verify import verify_request, verify_response
 
 SECRET = b"0123456789abcdef0123456789abcdef"

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from aiohttp_auth.errors import SigningError
-from aiohttp_auth.signing.httpsig import HTTPSigner, SignatureFields
+from aiohttp_auth.signing.httpsig import HTTPSigner
+from aiohttp_auth.signing.httpsig_signature_fields import SignatureFields
 from aiohttp_auth.signing.httpsig_verify import verify_request, verify_response
 
 VECTORS = Path(__file__).parent / "vectors" / "rfc9421"

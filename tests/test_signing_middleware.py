@@ -374,7 +374,7 @@ async def test_sigv4a_signer_signs_with_a_region_set(site):
 
 
 def test_framed_payload_cannot_be_decoded():
-    from aiohttp_auth.signing.middleware import _AwsChunkedPayload
+    from aiohttp_auth.signing.aws_chunked_upload import _AwsChunkedPayload
 
     async def body():
         yield b""

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from aiohttp_auth.errors import ConfigurationError, SigningError
-from aiohttp_auth.signing import sigv4 as sigv4_module
+from aiohttp_auth.signing import sigv4_scope
 from aiohttp_auth.signing.canonical import canonical_request
 from aiohttp_auth.signing.sigv4 import (
     EMPTY_SHA256,
@@ -265,13 +265,13 @@ def test_request_date_follows_the_clock() -> None:
 
 def test_signing_key_is_derived_once_per_secret_and_day(monkeypatch: pytest.MonkeyPatch) -> None:
     derived: list[tuple[str, str]] = []
-    real = sigv4_module.derive_signing_key
+    real = sigv4_scope.derive_signing_key
 
     def counting(secret: str, date: str, *args: Any) -> bytes:
         derived.append((secret, date))
         return real(secret, date, *args)
 
-    monkeypatch.setattr(sigv4_module, "derive_signing_key", counting)
+    monkeypatch.setattr(sigv4_scope, "derive_signing_key", counting)
     signer = SigV4Signer("us-east-1", "service")
     for _ in range(3):
         signer.sign_headers("GET", "/", "", HOST, **KEYS, payload_hash=EMPTY_SHA256, timestamp=NOW)
@@ -283,13 +283,13 @@ def test_signing_key_is_derived_once_per_secret_and_day(monkeypatch: pytest.Monk
 
 def test_signing_key_cache_is_bounded_and_per_signer(monkeypatch: pytest.MonkeyPatch) -> None:
     derived: list[str] = []
-    real = sigv4_module.derive_signing_key
+    real = sigv4_scope.derive_signing_key
 
     def counting(secret: str, *args: Any) -> bytes:
         derived.append(secret)
         return real(secret, *args)
 
-    monkeypatch.setattr(sigv4_module, "derive_signing_key", counting)
+    monkeypatch.setattr(sigv4_scope, "derive_signing_key", counting)
     signer = SigV4Signer("us-east-1", "service")
     secrets = [f"secret-{index}" for index in range(10)]
     for secret in secrets:

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from .credentials import EnvironmentCredentials as EnvironmentCredentials
     from .credentials import RefreshableCredentials as RefreshableCredentials
     from .credentials import StaticCredentials as StaticCredentials
-    from .hmac_fields import HMACHeadersMiddleware as HMACHeadersMiddleware
     from .hmac_fields import HMACSigner as HMACSigner
-    from .hmac_fields import SignableRequest as SignableRequest
+    from .hmac_middleware import HMACHeadersMiddleware as HMACHeadersMiddleware
+    from .hmac_middleware import SignableRequest as SignableRequest
     from .httpsig import HTTPSigner as HTTPSigner
     from .httpsig_middleware import HTTPSignatureMiddleware as HTTPSignatureMiddleware
     from .httpsig_verify import VerifiedSignature as VerifiedSignature
@@ -49,14 +49,14 @@ _LAZY = {
     "CredentialsProvider": "credentials",
     "EnvironmentCredentials": "credentials",
     "GoogleHMACMiddleware": "middleware",
-    "HMACHeadersMiddleware": "hmac_fields",
+    "HMACHeadersMiddleware": "hmac_middleware",
     "HMACSigner": "hmac_fields",
     "HTTPSignatureMiddleware": "httpsig_middleware",
     "HTTPSigner": "httpsig",
     "ProcessCredentials": "process",
     "RefreshableCredentials": "credentials",
     "SharedKeySigner": "azure",
-    "SignableRequest": "hmac_fields",
+    "SignableRequest": "hmac_middleware",
     "SigV4Middleware": "middleware",
     "SigV4Signer": "sigv4",
     "SigV4aSigner": "sigv4a",

@@ -33,11 +33,8 @@ The rules, and where they come from:
   ``update_query``, ``params=``); the signature still matches, as AWS signs
   the same ``%2B``, but the service may then read a plus where a space was
   meant. A URL string holding ``%20`` (``URL("...?q=a%20b")``) sends a space.
-- **Headers.** Names lower-cased and sorted; each value trimmed with inner
-  runs of whitespace collapsed to one space; a repeated header's values
-  joined with ``,`` in the order sent. A value with non-ASCII or control
-  characters cannot be signed reliably (servers disagree on its bytes) and
-  raises [`SigningError`][aiohttp_auth.errors.SigningError].
+- **Headers.** See [`aiohttp_auth.signing.canonical_headers`][], which also
+  holds the names never signed.
 """
 
 from __future__ import annotations
@@ -48,39 +45,15 @@ from typing import Final
 from urllib.parse import quote, quote_from_bytes, unquote_to_bytes
 
 from ..errors import SigningError
+from .canonical_headers import UNSIGNED_HEADERS, canonical_headers
 
 __all__ = [
-    "UNSIGNED_HEADERS",
-    "canonical_headers",
     "canonical_path",
     "canonical_query",
     "canonical_request",
     "wire_target",
     "uri_encode",
 ]
-
-UNSIGNED_HEADERS: Final = frozenset(
-    {
-        # botocore SIGNED_HEADERS_BLACKLIST: expect, transfer-encoding,
-        # user-agent, x-amzn-trace-id. aws-c-auth s_skipped_headers adds
-        # connection, upgrade and the sec-websocket-* handshake headers.
-        # Proxies, tracing agents and the HTTP stack rewrite all of these, so
-        # signing them would break the signature in transit.
-        "connection",
-        "expect",
-        "sec-websocket-key",
-        "sec-websocket-protocol",
-        "sec-websocket-version",
-        "transfer-encoding",
-        "upgrade",
-        "user-agent",
-        "x-amzn-trace-id",
-        # The header that carries the signature cannot be part of it.
-        "authorization",
-    }
-)
-"""Header names (lower-case) never signed: the union of what botocore and
-aws-c-auth skip, plus ``authorization``."""
 
 # RFC 3986 §2.3 unreserved characters, the only ones AWS's URI-encode keeps.
 _UNRESERVED: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
@@ -208,77 +181,6 @@ def canonical_query(raw_query: str, *, encoded_parameters: Sequence[tuple[str, s
     return "&".join([f"{name}={value}" for name, value in pairs])
 
 
-def _group(
-    grouped: dict[str, list[str]], headers: Sequence[tuple[str, str]], skip: Collection[str]
-) -> None:
-    # One loop with the checks inlined: this runs for every header of every
-    # request, and a helper call per header would cost more than the checks.
-    for name, value in headers:
-        lower = name.lower()
-        if lower in skip:
-            continue
-        if (
-            not (lower.isascii() and lower.isprintable())
-            or " " in lower
-            or ":" in lower
-            or not lower
-        ):
-            raise SigningError(
-                f"Header name {name!r} is not a valid HTTP field name (RFC 9110 §5.1): "
-                "it is empty or holds whitespace, ':' or non-printable characters."
-            )
-        # isprintable() is False for every C0 control and DEL; a tab is legal
-        # in a field value (RFC 9110 §5.5) and collapsed like a space.
-        if not (
-            value.isascii() and (value.isprintable() or value.replace("\t", " ").isprintable())
-        ):
-            raise SigningError(
-                f"The value of header {name!r} holds non-ASCII or control characters, which "
-                "SigV4 cannot sign reliably: percent-encode or RFC 2047-encode it first."
-            )
-        # AWS "Trimall": strip, and collapse inner runs of whitespace to one space.
-        value = " ".join(value.split()) if "  " in value or "\t" in value else value.strip(" ")
-        values = grouped.get(lower)
-        if values is None:
-            grouped[lower] = [value]
-        else:
-            values.append(value)
-
-
-def canonical_headers(
-    headers: Sequence[tuple[str, str]],
-    *,
-    unsigned_headers: Collection[str] = UNSIGNED_HEADERS,
-    added_headers: Sequence[tuple[str, str]] = (),
-) -> tuple[str, str]:
-    """Return the CanonicalHeaders block and SignedHeaders list (AWS "Create a canonical request").
-
-    Args:
-        headers: ``(name, value)`` pairs as sent; a name may repeat.
-        unsigned_headers: lower-case names of *headers* left out of the
-            signature.
-        added_headers: pairs the signer sets itself (``x-amz-date`` and the
-            like), always signed. To replace a caller's header of the same
-            name, put that name in *unsigned_headers* too.
-
-    Returns:
-        ``(block, signed)``: the block holds one ``name:value`` line, ending
-        in a newline, per signed header; *signed* is ``name1;name2``.
-
-    Raises:
-        SigningError: a header name is empty or holds whitespace, ``:`` or
-            control characters, or a value holds non-ASCII or control
-            characters.
-    """
-    grouped: dict[str, list[str]] = {}
-    _group(grouped, headers, unsigned_headers)
-    if added_headers:
-        _group(grouped, added_headers, ())
-    names = sorted(grouped)
-    block = "".join([f"{name}:{','.join(grouped[name])}\n" for name in names])
-    return block, ";".join(names)
-
-
 def canonical_request(
     method: str,
     raw_path: str,
@@ -305,13 +207,14 @@ def canonical_request(
         unsigned_headers: lower-case names of *headers* left out of the
             signature.
         added_headers: pairs the signer sets itself, always signed (see
-            [`canonical_headers`][]).
+            [`canonical_headers`][aiohttp_auth.signing.canonical_headers.canonical_headers]).
 
     Returns:
         ``(canonical request text, signed headers list such as "host;x-amz-date")``.
 
     Raises:
-        SigningError: a header cannot be signed (see [`canonical_headers`][]),
+        SigningError: a header cannot be signed (see
+            [`canonical_headers`][aiohttp_auth.signing.canonical_headers.canonical_headers]),
             or the path or query holds a lone surrogate.
     """
     block, signed = canonical_headers(

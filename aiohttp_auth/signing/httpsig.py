@@ -18,20 +18,20 @@ headers["Signature"] = fields.signature
 
 This module is the one import point of the sans-IO API: it re-exports
 verification ([`aiohttp_auth.signing.httpsig_verify`][]), the ``Content-Digest``
-field of RFC 9530 ([`aiohttp_auth.signing.content_digest`][]) and the message
-types. The middleware is [`aiohttp_auth.signing.httpsig_middleware`][].
+field of RFC 9530 ([`aiohttp_auth.signing.content_digest`][]), the message
+types and the
+[`SignatureFields`][aiohttp_auth.signing.httpsig_signature_fields.SignatureFields]
+a signer returns. The middleware is
+[`aiohttp_auth.signing.httpsig_middleware`][].
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Final, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import Final
 
 from http_sfv.byteseq import ser_byteseq
-from http_sfv.dictionary import Dictionary
-from http_sfv.integer import MAX_INT
 from http_sfv.item import InnerList, Parameters
-from http_sfv.string import ser_string
 from http_sfv.util import ser_key
 from yarl import URL
 
@@ -40,12 +40,14 @@ from ..errors import ConfigurationError, SigningError
 from .content_digest import content_digest as content_digest
 from .content_digest import verify_content_digest as verify_content_digest
 from .httpsig_algorithms import load_signing_key
-from .httpsig_components import Component, build_signature_base, parse_identifier
+from .httpsig_components import build_signature_base
 from .httpsig_fields import StructuredType, check_structured_fields
 from .httpsig_keys import SigningKeyArg, describe_key
 from .httpsig_message import Headers, Message
 from .httpsig_message import RequestMessage as RequestMessage
 from .httpsig_message import TargetURI as TargetURI
+from .httpsig_params import covered_components, sf_integer, sf_string
+from .httpsig_signature_fields import SignatureFields as SignatureFields
 from .httpsig_verify import VerifiedSignature as VerifiedSignature
 from .httpsig_verify import verify_request as verify_request
 from .httpsig_verify import verify_response as verify_response
@@ -66,99 +68,6 @@ __all__ = [
 DEFAULT_COMPONENTS: Final = ("@method", "@authority", "@path", "content-digest")
 """What a signature covers unless told otherwise: the method, the host, the path
 and, through ``Content-Digest``, the body."""
-
-
-class SignatureFields(NamedTuple):
-    """The two header fields that carry one signature (RFC 9421 §4), and what was signed.
-
-    Attributes:
-        label: the signature's label, such as ``"sig1"``.
-        signature_input: the ``Signature-Input`` value, one dictionary member:
-            ``sig1=("@method" "@authority");created=1618884473;keyid="k"``.
-        signature: the ``Signature`` value: ``sig1=:<base64>:``.
-        base: the signature base that was signed (RFC 9421 §2.5), for debugging.
-    """
-
-    label: str
-    signature_input: str
-    signature: str
-    base: str
-
-    def merged(
-        self, signature_input: Sequence[str] = (), signature: Sequence[str] = ()
-    ) -> tuple[str, str]:
-        """Return ``Signature-Input`` and ``Signature`` values keeping the signatures there.
-
-        A message may carry several signatures (RFC 9421 §4.3). Pass the values
-        of the header fields the message already has; members with another
-        label are kept, one with this label is replaced.
-
-        Raises:
-            SigningError: an existing value is not a structured dictionary.
-        """
-        return (
-            _merge(signature_input, self.label, self.signature_input, "Signature-Input"),
-            _merge(signature, self.label, self.signature, "Signature"),
-        )
-
-
-def _merge(existing: Sequence[str], label: str, member: str, field: str) -> str:
-    if isinstance(existing, str):
-        existing = [existing]
-    if not existing:
-        return member
-    dictionary = Dictionary()
-    try:
-        dictionary.parse(", ".join(existing).encode("ascii"))
-    except ValueError:
-        raise SigningError(
-            f"the message already has a {field} header that is not a structured "
-            "dictionary (RFC 8941); remove it before signing"
-        ) from None
-    dictionary.pop(label, None)
-    return f"{dictionary}, {member}" if dictionary else member
-
-
-def _components(
-    identifiers: Iterable[str], structured_fields: Mapping[str, StructuredType]
-) -> tuple[Component, ...]:
-    if isinstance(identifiers, str) or not isinstance(identifiers, Iterable):
-        raise ConfigurationError(
-            "components: expected a sequence of component identifiers such as "
-            f'("@method", "@path"), got {identifiers!r}'
-        )
-    components: list[Component] = []
-    seen: set[object] = set()
-    for identifier in identifiers:
-        try:
-            component = Component(parse_identifier(identifier), structured_fields)
-        except SigningError as exc:
-            raise ConfigurationError(f"components: {exc}") from None
-        if component.identity in seen:
-            raise ConfigurationError(f"components: {component.display} is listed twice")
-        seen.add(component.identity)
-        components.append(component)
-    return tuple(components)
-
-
-def _sf_string(value: object, argument: str) -> str:
-    try:
-        if not isinstance(value, str):
-            raise TypeError
-        return ser_string(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(
-            f"{argument}: expected a string of printable ASCII, got {value!r}"
-        ) from None
-
-
-def _integer(value: object, name: str) -> str:
-    # An sf-integer is its decimal digits (RFC 8941 §4.1.4): no serializer needed.
-    if type(value) is not int or not 0 <= value <= MAX_INT:
-        raise SigningError(
-            f"{name}: expected a whole number of seconds since the epoch, got {value!r}"
-        )
-    return str(value)
 
 
 class HTTPSigner:
@@ -216,7 +125,9 @@ class HTTPSigner:
             if isinstance(key, bytes) and algorithm == "hmac-sha256"
             else (f"<{describe_key(key)}>")
         )
-        self._components = _components(components, check_structured_fields(structured_fields))
+        self._components = covered_components(
+            components, check_structured_fields(structured_fields)
+        )
         try:
             self._label = ser_key(label)
         except (TypeError, ValueError, IndexError):
@@ -232,12 +143,12 @@ class HTTPSigner:
         self._inner = str(InnerList([c.item for c in self._components]))
         static = Parameters()
         if key_id is not None:
-            _sf_string(key_id, "key_id")
+            sf_string(key_id, "key_id")
             static["keyid"] = key_id
         if include_alg:
             static["alg"] = algorithm
         self._static = str(static)
-        self._tag = "" if tag is None else ";tag=" + _sf_string(tag, "tag")
+        self._tag = "" if tag is None else ";tag=" + sf_string(tag, "tag")
         self._field_names = frozenset(
             c.name for c in self._components if not c.req and not c.name.startswith("@")
         )
@@ -280,13 +191,13 @@ class HTTPSigner:
         """
         params = self._inner
         if created is not None:
-            params += ";created=" + _integer(created, "created")
+            params += ";created=" + sf_integer(created, "created")
         if expires is not None:
-            params += ";expires=" + _integer(expires, "expires")
+            params += ";expires=" + sf_integer(expires, "expires")
         params += self._static
         if nonce is not None:
             try:
-                params += ";nonce=" + _sf_string(nonce, "nonce")
+                params += ";nonce=" + sf_string(nonce, "nonce")
             except ConfigurationError as exc:
                 raise SigningError(str(exc)) from None
         return params + self._tag

@@ -12,10 +12,9 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from typing import Any, Final, cast
+from typing import Final, cast
 
-from aiohttp import ClientRequest, ClientResponse, hdrs
-from aiohttp.abc import AbstractStreamWriter
+from aiohttp import ClientRequest, ClientResponse
 from aiohttp.client_middlewares import ClientHandlerType
 from aiohttp.payload import AsyncIterablePayload, Payload
 from yarl import URL
@@ -23,14 +22,10 @@ from yarl import URL
 from .._middleware import AuthMiddleware, set_default_content_type
 from .._origins import OriginsArg, is_secure_transport
 from .._redact import redacted_repr, safe_url
-from ..errors import (
-    BodyNotReplayableError,
-    ConfigurationError,
-    InsecureTransportError,
-    SigningError,
-)
+from ..errors import ConfigurationError, InsecureTransportError, SigningError
 from ._body import body_to_sign
-from .aws_chunked import DEFAULT_CHUNK_SIZE, ChunkSigner
+from .aws_chunked import DEFAULT_CHUNK_SIZE
+from .aws_chunked_upload import sign_streaming_upload
 from .canonical import wire_target
 from .credentials import AwsCredentials, CredentialsProvider
 from .sigv4 import AWS4, EMPTY_SHA256, GOOG4, UNSIGNED_PAYLOAD, SigV4Signer
@@ -38,7 +33,6 @@ from .sigv4a import SigV4aSigner
 
 __all__ = ["GoogleHMACMiddleware", "SigV4Middleware", "aws_wire_url"]
 
-_DECODED_LENGTH: Final = "X-Amz-Decoded-Content-Length"
 # aiohttp 3.12.1 made payloads readable before sending (as_bytes) and replayable.
 _READABLE_PAYLOADS: Final = hasattr(Payload, "as_bytes")
 
@@ -148,7 +142,16 @@ class SigV4Middleware(AuthMiddleware):
             and isinstance(body, AsyncIterablePayload)
             and _READABLE_PAYLOADS
         ):
-            return await handler(self._sign_streaming(request, body, credentials))
+            assert isinstance(self._signer, SigV4Signer)
+            signed_request = sign_streaming_upload(
+                request,
+                body,
+                credentials,
+                signer=self._signer,
+                clock=self._clock,
+                chunk_size=self._chunk_size,
+            )
+            return await handler(signed_request)
         url = request.url
         signed = self._signer.sign_headers(
             request.method,
@@ -188,51 +191,9 @@ class SigV4Middleware(AuthMiddleware):
     async def _payload_hash(self, request: ClientRequest) -> str:
         if self._unsigned:
             return UNSIGNED_PAYLOAD
-        if not isinstance(request.body, Payload):
+        if request.body == b"":
             return EMPTY_SHA256  # no body: skip hashing b"" on every GET
         return hashlib.sha256(await body_to_sign(request)).hexdigest()
-
-    def _sign_streaming(
-        self, request: ClientRequest, body: AsyncIterablePayload, credentials: AwsCredentials
-    ) -> ClientRequest:
-        """Sign an ``aws-chunked`` upload's headers and frame its body (S3 "Chunked Upload")."""
-        if getattr(body, "consumed", False):
-            raise BodyNotReplayableError(
-                f"the streaming body for {safe_url(request.url)} was already sent (a redirect "
-                "or retry): send bytes or a file to allow resending"
-            )
-        headers = request.headers
-        declared = headers.get(_DECODED_LENGTH) or headers.get(hdrs.CONTENT_LENGTH)
-        if declared is None or not declared.isdigit():
-            raise SigningError(
-                f"S3 needs the length of a streaming upload to sign it ({safe_url(request.url)}): "
-                "pass headers={'Content-Length': str(size)}, send bytes or a file, "
-                "or use unsigned_payload=True"
-            )
-        url = request.url
-        assert isinstance(self._signer, SigV4Signer)
-        signed, chunk_signer = self._signer.sign_streaming(
-            request.method,
-            url.raw_path,
-            url.raw_query_string,
-            list(headers.items()),  # Transfer-Encoding is never signed
-            access_key_id=credentials.access_key_id,
-            secret_access_key=credentials.secret_access_key,
-            session_token=credentials.session_token,
-            timestamp=self._clock(),
-            decoded_length=int(declared),
-            chunk_size=self._chunk_size,
-        )
-        framed = _AwsChunkedPayload(body, chunk_signer)
-        # Framed with a known length, so not HTTP-chunked: aiohttp chunks
-        # whenever `chunked` is not None (False included).
-        headers.popall(hdrs.TRANSFER_ENCODING, None)
-        request.chunked = None
-        # The setter recomputes Content-Length from the framed payload's size.
-        request.body = framed
-        for name, value in signed:
-            headers[name] = value
-        return request
 
 
 class GoogleHMACMiddleware(SigV4Middleware):
@@ -313,40 +274,3 @@ def _static_credentials(
             "(EnvironmentCredentials(), profile_credentials(), AssumeRoleCredentials...)"
         )
     return AwsCredentials(access_key_id, secret_access_key, session_token)
-
-
-class _Framer:
-    """The writer the original payload writes into: frames and forwards each piece."""
-
-    __slots__ = ("_signer", "_writer")
-
-    def __init__(self, signer: ChunkSigner, writer: AbstractStreamWriter) -> None:
-        self._signer = signer
-        self._writer = writer
-
-    async def write(self, chunk: bytes | bytearray | memoryview) -> None:
-        for part in self._signer.feed_parts(bytes(chunk)):
-            await self._writer.write(part)
-
-
-class _AwsChunkedPayload(Payload):
-    """A streaming body sent as signed ``aws-chunked`` frames, of a known encoded size."""
-
-    def __init__(self, original: AsyncIterablePayload, signer: ChunkSigner) -> None:
-        super().__init__(original, content_type=None)
-        self._original = original
-        self._signer = signer
-        self._size = signer.content_length
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        raise TypeError("an aws-chunked body cannot be decoded")
-
-    async def write(self, writer: AbstractStreamWriter) -> None:
-        self._consumed = True
-        framer = cast(AbstractStreamWriter, _Framer(self._signer, writer))
-        await self._original.write(framer)
-        for part in self._signer.finish_parts():
-            await writer.write(part)
-
-    async def write_with_length(self, writer: AbstractStreamWriter, content_length: Any) -> None:
-        await self.write(writer)

@@ -14,33 +14,20 @@ the payload hash), with the clock passed in as epoch seconds:
 
 The derived signing key changes once a day; each signer caches the few it
 uses, so the per-request work is the canonical request, one SHA-256 and one
-HMAC.
+HMAC. The signer checks its arguments and says where the signature goes; its
+[`ScopeSigner`][aiohttp_auth.signing.sigv4_scope.ScopeSigner] computes it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import time
 from collections.abc import Collection, Sequence
 from typing import Final
 
 from .._redact import redacted_repr
 from ..errors import SigningError
 from .aws_chunked import DEFAULT_CHUNK_SIZE, STREAMING_PAYLOAD, ChunkSigner, streaming_headers
-from .canonical import (
-    UNSIGNED_HEADERS,
-    canonical_headers,
-    canonical_path,
-    canonical_query,
-    uri_encode,
-)
-from .sigv4_query import (
-    MAX_PRESIGN_EXPIRES,
-    auth_parameter_pairs,
-    check_expires,
-    check_unsigned_query,
-)
+from .canonical_headers import UNSIGNED_HEADERS
+from .sigv4_query import MAX_PRESIGN_EXPIRES, check_expires, check_unsigned_query
 from .sigv4_scheme import (
     AWS4,
     EMPTY_SHA256,
@@ -48,8 +35,8 @@ from .sigv4_scheme import (
     UNSIGNED_PAYLOAD,
     SigningScheme,
     check_scope_part,
-    derive_signing_key,
 )
+from .sigv4_scope import ScopeSigner
 
 __all__ = [
     "AWS4",
@@ -61,9 +48,6 @@ __all__ = [
     "SigV4Signer",
     "SigningScheme",
 ]
-
-_KEY_CACHE_SIZE: Final = 8
-_NO_HOST: Final = "The request has no Host header; SigV4 requires it to be signed."
 
 
 class SigV4Signer:
@@ -117,12 +101,14 @@ class SigV4Signer:
             "content-length",
             "x-amz-decoded-content-length",
         }
-        self._scope_tail = f"/{region}/{service}/{scheme.terminator}"
-        self._encoded_scope_tail = uri_encode(self._scope_tail)
-        self._keys: dict[tuple[str, str], bytes] = {}
-        # (second, formatted date), replaced as one tuple so that threads
-        # sharing a signer never pair one second with another's date.
-        self._last_date: tuple[int, str] = (-1, "")
+        self._scope = ScopeSigner(
+            region,
+            service,
+            scheme,
+            s3=self.s3,
+            normalize_path=self.normalize_path,
+            omit_session_token=omit_session_token,
+        )
 
     def __repr__(self) -> str:
         return redacted_repr(
@@ -138,90 +124,7 @@ class SigV4Signer:
         The cache lives on this signer, holds at most eight keys (credential
         rotations and day changes) and is never shown in a repr.
         """
-        key = self._keys.get((secret_access_key, date))
-        if key is None:
-            key = derive_signing_key(
-                secret_access_key, date, self.region, self.service, self.scheme
-            )
-            if len(self._keys) >= _KEY_CACHE_SIZE:
-                # Oldest first; pop(..., None) because a thread sharing this
-                # signer may have evicted the same entry a moment ago.
-                self._keys.pop(next(iter(self._keys)), None)
-            self._keys[(secret_access_key, date)] = key
-        return key
-
-    def _request_date(self, timestamp: float) -> str:
-        second = int(timestamp)
-        last_second, last_date = self._last_date
-        if second != last_second:
-            last_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
-            self._last_date = (second, last_date)
-        return last_date
-
-    def _signature(self, secret: str, request_date: str, scope: str, canonical: str) -> str:
-        digest = hashlib.sha256(canonical.encode()).hexdigest()
-        string_to_sign = f"{self.scheme.algorithm}\n{request_date}\n{scope}\n{digest}"
-        key = self.signing_key(secret, request_date[:8])
-        return hmac.digest(key, string_to_sign.encode(), "sha256").hex()
-
-    def _token(self, access_key_id: str, secret: str, session_token: str | None) -> str | None:
-        # The key id goes into a header and a URL as is: refuse what would
-        # corrupt them rather than send a request that cannot verify.
-        if not (access_key_id.isascii() and access_key_id.isprintable()) or not (
-            access_key_id and secret
-        ):
-            raise SigningError(
-                "The access key id and secret must be non-empty, and the key id "
-                "printable ASCII; check the credentials provider."
-            )
-        if not session_token:
-            return None
-        if self.scheme is GOOG4:
-            raise SigningError("Cloud Storage HMAC keys have no session token; pass None.")
-        return session_token
-
-    def _canonical(
-        self, method: str, raw_path: str, query: str, block: str, signed: str, payload: str
-    ) -> str:
-        # *query* is the CanonicalQueryString already.
-        path = canonical_path(raw_path, normalize=self.normalize_path, double_encode=not self.s3)
-        return "\n".join((method.upper(), path, query, block, signed, payload))
-
-    def _sign(
-        self,
-        request: tuple[str, str, str, Sequence[tuple[str, str]]],
-        keys: tuple[str, str, str | None],
-        payload_hash: str,
-        timestamp: float,
-        content_sha256_header: bool,
-        added: list[tuple[str, str]],
-        skip: frozenset[str],
-    ) -> tuple[list[tuple[str, str]], str, str, str]:
-        method, raw_path, raw_query, headers = request
-        access_key_id, secret_access_key, session_token = keys
-        scheme = self.scheme
-        request_date = self._request_date(timestamp)
-        scope = request_date[:8] + self._scope_tail
-        token = self._token(access_key_id, secret_access_key, session_token)
-        if token is not None and not self.omit_session_token:
-            added.append((scheme.security_token_header, token))
-        added.append((scheme.date_header, request_date))
-        if content_sha256_header:
-            added.append((scheme.content_sha256_header, payload_hash))
-        block, signed = canonical_headers(headers, unsigned_headers=skip, added_headers=added)
-        if ";host;" not in f";{signed};":
-            raise SigningError(_NO_HOST)
-        query = canonical_query(raw_query)
-        canonical = self._canonical(method, raw_path, query, block, signed, payload_hash)
-        signature = self._signature(secret_access_key, request_date, scope, canonical)
-        if token is not None and self.omit_session_token:
-            added.append((scheme.security_token_header, token))
-        authorization = (
-            f"{scheme.algorithm} Credential={access_key_id}/{scope}, "
-            f"SignedHeaders={signed}, Signature={signature}"
-        )
-        added.append(("Authorization", authorization))
-        return added, signature, request_date, scope
+        return self._scope.signing_key(secret_access_key, date)
 
     def sign_headers(
         self,
@@ -269,7 +172,7 @@ class SigV4Signer:
             content_sha256_header = self.s3 and self.scheme is AWS4
         request = (method, raw_path, raw_query, headers)
         keys = (access_key_id, secret_access_key, session_token)
-        return self._sign(
+        return self._scope.sign(
             request, keys, payload_hash, timestamp, content_sha256_header, [], self._skip
         )[0]
 
@@ -310,37 +213,9 @@ class SigV4Signer:
         check_unsigned_query(raw_query, self.scheme)
         if payload_hash is None:
             payload_hash = UNSIGNED_PAYLOAD if self.s3 else EMPTY_SHA256
-        request_date = self._request_date(timestamp)
-        scope = request_date[:8] + self._scope_tail
-        block, signed = canonical_headers(headers, unsigned_headers=self._unsigned)
-        if ";host;" not in f";{signed};":
-            raise SigningError(_NO_HOST)
-        parameters = auth_parameter_pairs(
-            self.scheme,
-            access_key_id=access_key_id,
-            encoded_scope=request_date[:8] + self._encoded_scope_tail,
-            request_date=request_date,
-            signed_headers=signed,
-            expires=expires,
-        )
-        token = self._token(access_key_id, secret_access_key, session_token)
-        if token is not None:
-            parameters.append((self.scheme.security_token_header, uri_encode(token)))
-        # The parameters are canonical already: sort them in as they are.
-        omit = self.omit_session_token and token is not None
-        signed_parameters = parameters[:-1] if omit else parameters
-        canonical = self._canonical(
-            method,
-            raw_path,
-            canonical_query(raw_query, encoded_parameters=signed_parameters),
-            block,
-            signed,
-            payload_hash,
-        )
-        signature = self._signature(secret_access_key, request_date, scope, canonical)
-        parameters.append((f"{self.scheme.header_prefix}Signature", signature))
-        query = "&".join([f"{name}={value}" for name, value in parameters])
-        return f"{raw_query}&{query}" if raw_query else query
+        request = (method, raw_path, raw_query, headers)
+        keys = (access_key_id, secret_access_key, session_token)
+        return self._scope.presign(request, keys, payload_hash, timestamp, expires, self._unsigned)
 
     def sign_streaming(
         self,
@@ -382,7 +257,7 @@ class SigV4Signer:
         request = (method, raw_path, raw_query, headers)
         keys = (access_key_id, secret_access_key, session_token)
         added = streaming_headers(headers, decoded_length, chunk_size)
-        headers_out, signature, request_date, scope = self._sign(
+        headers_out, signature, request_date, scope = self._scope.sign(
             request, keys, STREAMING_PAYLOAD, timestamp, True, added, self._streaming_skip
         )
         chunk_signer = ChunkSigner(

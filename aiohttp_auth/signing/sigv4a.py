@@ -33,13 +33,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .._redact import redacted_repr
 from ..errors import SigningError
-from .canonical import (
-    UNSIGNED_HEADERS,
-    canonical_headers,
-    canonical_path,
-    canonical_query,
-    uri_encode,
-)
+from .canonical import canonical_path, canonical_query, uri_encode
+from .canonical_headers import UNSIGNED_HEADERS, canonical_headers
 from .sigv4_query import auth_parameters, check_expires, check_unsigned_query
 from .sigv4_scheme import EMPTY_SHA256, UNSIGNED_PAYLOAD, check_scope_part
 from .sigv4a_key import SigV4aKeyCache

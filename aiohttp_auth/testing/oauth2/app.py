@@ -14,6 +14,7 @@ from .device import device_authorization, device_decision, device_page
 from .endpoints import introspect, revoke, token
 from .faults import apply_fault
 from .metadata import jwks, metadata, openid_configuration
+from .mount import TOKEN_ROUTE, local_path
 from .protocol import form_endpoint
 from .resource import protected_resource
 
@@ -30,8 +31,9 @@ async def _record_and_fault(request: web.Request, handler: Handler) -> web.Strea
     # search everything a client sent for a leaked secret.
     config = request.app[CONFIG]
     config.requests.append(RecordedRequest.of(request, await request.read()))
-    if request.path not in _FORM_ENDPOINTS:
-        fault = config.take_fault(request.path)
+    path = local_path(request)
+    if path not in _FORM_ENDPOINTS:
+        fault = config.take_fault(path)
         faulted = await apply_fault(request, fault) if fault is not None else None
         if faulted is not None:
             return faulted
@@ -40,6 +42,14 @@ async def _record_and_fault(request: web.Request, handler: Handler) -> web.Strea
 
 def authorization_server_app(config: AuthorizationServerConfig | None = None) -> web.Application:
     """Build the authorization server for *config* (a fresh, empty one by default).
+
+    It runs as an application of its own, or mounted in another with
+    ``app.add_subapp(prefix, authorization_server_app(config))``: then every
+    route below is under *prefix*, and so is the issuer (unless *config* sets
+    one). Clients discover a mounted server through the OpenID Connect form of
+    the well-known URL (``{prefix}/.well-known/openid-configuration``): the
+    RFC 8414 form puts the prefix after ``/.well-known/...``, outside the
+    mounted application.
 
     Raises:
         ConfigurationError: *config* is invalid (see ``AuthorizationServerConfig.validate``).
@@ -63,7 +73,7 @@ def authorization_server_app(config: AuthorizationServerConfig | None = None) ->
     router = app.router
     router.add_get("/.well-known/oauth-authorization-server", metadata)
     router.add_get("/.well-known/openid-configuration", openid_configuration)
-    router.add_post("/token", form_endpoint(token))
+    router.add_post("/token", form_endpoint(token), name=TOKEN_ROUTE)
     router.add_get("/authorize", authorize)
     router.add_post("/device_authorization", form_endpoint(device_authorization))
     router.add_get("/device", device_page)

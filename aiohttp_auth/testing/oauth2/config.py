@@ -22,6 +22,7 @@ from aiohttp import web
 from ...errors import ConfigurationError
 from ..resource import RecordedRequest
 from .faults import Fault
+from .mount import mount_path
 from .registration import ClientRegistration
 from .tokens import AuthorizationCode, DeviceAuthorization, IssuedToken
 
@@ -222,10 +223,14 @@ class AuthorizationServerConfig:
         return [call for call in self.calls if call.endpoint == "/token"]
 
     def issuer_for(self, request: web.Request) -> str:
-        """Return the issuer identifier: *issuer*, or the origin *request* reached."""
+        """Return the issuer identifier: *issuer*, or where *request* reached the server.
+
+        That is the origin, followed by the path the server is mounted at
+        when it runs as a sub-application.
+        """
         if self.issuer is not None:
             return self.issuer.rstrip("/")
-        return str(request.url.origin())
+        return str(request.url.origin()) + mount_path(request)
 
     def inject(self, *faults: Fault) -> None:
         """Plan *faults* for the next requests to their endpoints, one request each."""

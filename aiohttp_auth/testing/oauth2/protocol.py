@@ -23,6 +23,7 @@ from .clients import authenticate_client
 from .config import CONFIG, AuthorizationServerConfig, EndpointCall
 from .errors import OAuthError, error_response
 from .faults import apply_fault
+from .mount import local_path
 from .registration import ClientRegistration
 
 __all__ = ["Call", "form_endpoint", "read_form", "scope_for"]
@@ -134,7 +135,7 @@ def _authenticated(
     client = authenticate_client(config, record.authorization, form, audiences=audiences, now=now)
     record.client_id, record.auth_method = client.registration.client_id, client.method
     if confidential and client.method == "none":
-        raise OAuthError("invalid_client", f"{request.path} needs client authentication")
+        raise OAuthError("invalid_client", f"{record.endpoint} needs client authentication")
     return Call(config, request, form, client.registration, client.method, issuer, audiences, now)
 
 
@@ -153,16 +154,17 @@ def form_endpoint(
         config = request.app[CONFIG]
         body = await request.read()
         received = tuple(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        path = local_path(request)
         record = EndpointCall(
-            request.path,
+            path,
             dict(received).get("grant_type", ""),
             received,
             request.headers.get(hdrs.AUTHORIZATION),
         )
         config.calls.append(record)
-        if request.path == "/token":
+        if path == "/token":
             config.token_calls[record.grant_type] += 1
-        fault = config.take_fault(request.path)
+        fault = config.take_fault(path)
         if fault is not None:
             record.fault = fault.kind
             faulted = await apply_fault(request, fault)

@@ -40,6 +40,7 @@ The rules, and where they come from:
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Collection, Sequence
 from typing import Final
 from urllib.parse import quote, quote_from_bytes, unquote_to_bytes
@@ -48,6 +49,7 @@ from ..errors import SigningError
 from .canonical_headers import UNSIGNED_HEADERS, canonical_headers
 
 __all__ = [
+    "AmzDates",
     "canonical_path",
     "canonical_query",
     "canonical_request",
@@ -262,3 +264,24 @@ def wire_target(raw_path: str, raw_query: str) -> tuple[str, str] | None:
 def _wire_parameter(pair: str) -> str:
     # yarl writes a space in a query as "+": it stays a space.
     return "=".join([_encode_component(part.replace("+", "%20")) for part in pair.split("=", 1)])
+
+
+class AmzDates:
+    """The ``X-Amz-Date`` of a timestamp (ISO 8601 basic format, UTC), made once per second.
+
+    A client signing many requests a second formats each second once.
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: tuple[int, str] = (-1, "")
+
+    def __call__(self, timestamp: float) -> str:
+        """Return ``YYYYMMDDTHHMMSSZ`` for *timestamp* (epoch seconds, fractions dropped)."""
+        second = int(timestamp)
+        last_second, last_date = self._last
+        if second != last_second:
+            last_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
+            self._last = (second, last_date)
+        return last_date

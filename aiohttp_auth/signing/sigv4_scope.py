@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from collections.abc import Sequence
 from typing import Final, TypeAlias
 
 from ..errors import SigningError
-from .canonical import canonical_path, canonical_query, uri_encode
+from .canonical import AmzDates, canonical_path, canonical_query, uri_encode
 from .canonical_headers import canonical_headers
 from .sigv4_query import auth_parameter_pairs
 from .sigv4_scheme import GOOG4, SigningScheme, derive_signing_key
@@ -79,7 +78,7 @@ class ScopeSigner:
         self._keys: dict[tuple[str, str], bytes] = {}
         # (second, formatted date), replaced as one tuple so that threads
         # sharing a signer never pair one second with another's date.
-        self._last_date: tuple[int, str] = (-1, "")
+        self._request_date = AmzDates()
 
     def signing_key(self, secret_access_key: str, date: str) -> bytes:
         """Return the signing key for *date* (``YYYYMMDD``), derived once and cached.
@@ -98,14 +97,6 @@ class ScopeSigner:
                 self._keys.pop(next(iter(self._keys)), None)
             self._keys[(secret_access_key, date)] = key
         return key
-
-    def _request_date(self, timestamp: float) -> str:
-        second = int(timestamp)
-        last_second, last_date = self._last_date
-        if second != last_second:
-            last_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
-            self._last_date = (second, last_date)
-        return last_date
 
     def _signature(self, secret: str, request_date: str, scope: str, canonical: str) -> str:
         digest = hashlib.sha256(canonical.encode()).hexdigest()

@@ -24,7 +24,6 @@ the per-request work is the canonical request, one SHA-256 and one ECDSA signatu
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Collection, Sequence
 from typing import Final
 
@@ -33,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .._redact import redacted_repr
 from ..errors import SigningError
-from .canonical import canonical_path, canonical_query, uri_encode
+from .canonical import AmzDates, canonical_path, canonical_query, uri_encode
 from .canonical_headers import UNSIGNED_HEADERS, canonical_headers
 from .sigv4_query import auth_parameters, check_expires, check_unsigned_query
 from .sigv4_scheme import EMPTY_SHA256, UNSIGNED_PAYLOAD, check_scope_part
@@ -92,7 +91,7 @@ class SigV4aSigner:
         self._keys = SigV4aKeyCache(key_cache_size)
         # (second, request date) in one tuple, so that threads never pair one second's
         # date with another's.
-        self._last_date: tuple[int, str] = (-1, "")
+        self._request_date = AmzDates()
 
     def __repr__(self) -> str:
         return redacted_repr(
@@ -114,14 +113,6 @@ class SigV4aSigner:
             SigningError: the access key id or the secret is empty.
         """
         return self._keys.get(access_key_id, secret_access_key)
-
-    def _request_date(self, timestamp: float) -> str:
-        second = int(timestamp)
-        last_second, last_date = self._last_date
-        if second != last_second:
-            last_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
-            self._last_date = (second, last_date)
-        return last_date
 
     def _canonical(
         self, method: str, raw_path: str, raw_query: str, block: str, signed: str, payload: str

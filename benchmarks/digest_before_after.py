@@ -25,16 +25,27 @@ from pathlib import Path
 from types import ModuleType
 
 import run
+from server import DIGEST_LOGIN, DIGEST_PASSWORD
+from throughput_variants import (
+    BASELINE,
+    CATALOGUE,
+    DIGEST_FLOOR,
+    DIGEST_HEADER_ONLY,
+    Catalogue,
+    DigestRoute,
+)
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 KEPT = (
-    run.BASELINE,
+    BASELINE,
     "bare aiohttp (A/A)",
     "Digest SHA-256 (aiohttp_auth)",
     "Digest SHA-256 (aiohttp)",
-    run.DIGEST_HEADER_ONLY,
-    run.DIGEST_FLOOR,
+    DIGEST_HEADER_ONLY,
+    DIGEST_FLOOR,
 )
+#: The pairs kept: ours and the two references, each against aiohttp's.
+KEPT_PAIRS = ("SHA-256", "SHA-256, header only", "SHA-256, precomputed header")
 
 
 def _load(module: str, source: str, directory: Path) -> ModuleType:
@@ -80,25 +91,18 @@ def main() -> None:
     middleware.space_prefixes = spaces.space_prefixes  # type: ignore[attr-defined]
 
     name = f"Digest SHA-256 (aiohttp_auth, {args.rev})"
-    variants = {kept: run.VARIANTS[kept] for kept in KEPT}
-    variants[name] = lambda: (
-        middleware.DigestAuthMiddleware(run.DIGEST_LOGIN, run.DIGEST_PASSWORD),
+    variants = {kept: CATALOGUE.variants[kept] for kept in KEPT}
+    variants[name] = lambda: (middleware.DigestAuthMiddleware(DIGEST_LOGIN, DIGEST_PASSWORD),)
+    pairs = {label: pair for label, pair in CATALOGUE.digest_pairs.items() if label in KEPT_PAIRS}
+    pairs[f"SHA-256, at {args.rev}"] = (name, CATALOGUE.digest_pairs["SHA-256"][1])
+    catalogue = Catalogue(
+        variants,
+        {**CATALOGUE.routes, name: DigestRoute("SHA-256", "at-rev")},
+        pairs,
+        # Not held to the target: it is the comparison point.
+        CATALOGUE.references | {name},
     )
-    run.VARIANTS.clear()
-    run.VARIANTS.update(variants)
-    run.ROUTES[name] = run.DigestRoute("SHA-256", "at-rev")
-    theirs = run.DIGEST_PAIRS["SHA-256"][1]
-    pairs = {
-        label: pair
-        for label, pair in run.DIGEST_PAIRS.items()
-        if label in ("SHA-256", "SHA-256, header only", "SHA-256, precomputed header")
-    }
-    pairs[f"SHA-256, at {args.rev}"] = (name, theirs)
-    run.DIGEST_PAIRS.clear()
-    run.DIGEST_PAIRS.update(pairs)
-    # Not held to the target: it is the comparison point.
-    run.REFERENCES = run.REFERENCES | {name}
-    run.main([*rest, "--skip-per-call", "--skip-digest-header", "--skip-import-time"])
+    run.main([*rest, "--skip-per-call", "--skip-digest-header", "--skip-import-time"], catalogue)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,10 @@ Variants, all on the server's Digest route for the same algorithm (the bare
 session requests ``/``, which answers the same 2-byte body):
 
 * ``bare``: no middleware;
-* ``precomputed``: ``run.PrecomputedDigest``, a header computed once and resent;
-* ``header-only``: ``run.HeaderOnlyDigest``, the header computed per request
-  with no middleware logic around it;
+* ``precomputed``: ``digest_references.PrecomputedDigest``, a header computed
+  once and resent;
+* ``header-only``: ``digest_references.HeaderOnlyDigest``, the header computed
+  per request with no middleware logic around it;
 * ``ours``: ``aiohttp_auth.DigestAuthMiddleware``;
 * ``aiohttp``: ``aiohttp.DigestAuthMiddleware(preemptive=True)``.
 
@@ -64,7 +65,6 @@ import importlib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -73,14 +73,17 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from server import DIGEST_LOGIN, DIGEST_PASSWORD, KEEPALIVE_TIMEOUT, running_server
+from digest_references import HeaderOnlyDigest, PrecomputedDigest
+from harness import aiohttp_get, sequential
+from server import DIGEST_LOGIN, DIGEST_PASSWORD, running_server
+from subprocess_server import KEEPALIVE_TIMEOUT, stop_server_on_sigterm
 
 import aiohttp_auth as aa
 
 VARIANTS: dict[str, Callable[[str], tuple[Any, ...]]] = {
     "bare": lambda algorithm: (),
-    "precomputed": lambda algorithm: (_run_module().PrecomputedDigest(algorithm),),
-    "header-only": lambda algorithm: (_run_module().HeaderOnlyDigest(algorithm),),
+    "precomputed": lambda algorithm: (PrecomputedDigest(algorithm),),
+    "header-only": lambda algorithm: (HeaderOnlyDigest(algorithm),),
     "ours": lambda algorithm: (aa.DigestAuthMiddleware(DIGEST_LOGIN, DIGEST_PASSWORD),),
     "aiohttp": lambda algorithm: (
         aiohttp.DigestAuthMiddleware(DIGEST_LOGIN, DIGEST_PASSWORD, preemptive=True),
@@ -89,11 +92,6 @@ VARIANTS: dict[str, Callable[[str], tuple[Any, ...]]] = {
 # The C function the counted requests run inside: nothing else on the path calls it.
 MARKER = "_operator_call"
 _TOTALS = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
-
-
-def _run_module() -> Any:
-    # run.py's reference middlewares; imported only when asked for (it imports a lot).
-    return importlib.import_module("run")
 
 
 def _path(variant: str, algorithm: str) -> str:
@@ -128,18 +126,6 @@ def counted_through_marker(qualname: str) -> Iterator[None]:
         setattr(owner, name, original)
 
 
-async def _one_request(session: aiohttp.ClientSession, url: str) -> None:
-    async with session.get(url) as response:
-        await response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{url} answered {response.status}")
-
-
-async def _requests(session: aiohttp.ClientSession, url: str, count: int) -> None:
-    for _ in range(count):
-        await _one_request(session, url)
-
-
 def drive(
     base: str, variant: str, algorithm: str, warmup: int, requests: int, inclusive: str | None
 ) -> None:
@@ -152,15 +138,16 @@ def drive(
         return aiohttp.ClientSession(connector=connector, middlewares=middlewares)
 
     session = loop.run_until_complete(open_session())
+    get = aiohttp_get(session)
     url = f"{base}{_path(variant, algorithm)}"
     try:
-        loop.run_until_complete(_requests(session, url, warmup))
+        loop.run_until_complete(sequential(get, url, warmup, 1))
         gc.collect()
         if inclusive is None:
-            _operator.call(loop.run_until_complete, _requests(session, url, requests))
+            _operator.call(loop.run_until_complete, sequential(get, url, requests, 1))
         else:
             with counted_through_marker(inclusive):
-                loop.run_until_complete(_requests(session, url, requests))
+                loop.run_until_complete(sequential(get, url, requests, 1))
     finally:
         loop.run_until_complete(session.close())
         loop.close()
@@ -243,13 +230,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    # The default action would skip `finally` blocks and leave the server behind.
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> None:
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    stop_server_on_sigterm()
     args = parse_args(argv)
     if not hasattr(_operator, "call"):
         raise SystemExit("needs Python 3.11 or later: operator.call is what callgrind toggles on")

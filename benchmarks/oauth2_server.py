@@ -37,35 +37,30 @@ no use for the records, so they are dropped every second to keep memory flat.
 
 Run it directly to try it: ``python benchmarks/oauth2_server.py`` prints
 ``PORT <resource port>`` once both listen and stops on SIGTERM or SIGINT, or when its parent
-process goes away.
+process goes away. The measurements talk to it with :func:`server_stats`,
+:func:`reset_server` and :func:`fetch_token`.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
+import aiohttp
 from aiohttp import hdrs, web
-from server import (
-    KEEPALIVE_TIMEOUT,
+from subprocess_server import (
     STARTUP_TIMEOUT,
-    _stop,
-    _stop_when_orphaned,
-    _wait_for_connect,
-    _wait_for_port_line,
+    announce_port,
+    running_script,
+    serve_command_line,
+    start_site,
+    stop_signal,
 )
 
 from aiohttp_auth.testing.oauth2 import AuthorizationServerConfig, authorization_server_app
@@ -81,6 +76,8 @@ CLIENTS: Final = (
     "steady-static",
 )
 RECORDS_DROP_INTERVAL: Final = 1.0
+#: A token lifetime no measurement outlasts: the lifetime of every token but the sustained runs'.
+ONE_HOUR: Final = 3600.0
 
 _CONFIG = web.AppKey("bench_as_config", AuthorizationServerConfig)
 _STATUSES = web.AppKey("bench_resource_statuses", Counter)
@@ -168,43 +165,24 @@ async def _drop_records(config: AuthorizationServerConfig, stop: asyncio.Event) 
         await asyncio.sleep(RECORDS_DROP_INTERVAL)
 
 
-async def _start(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
-    # No access log: formatting a line per request would be most of the server's work.
-    runner = web.AppRunner(
-        app, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT, shutdown_timeout=1.0
-    )
-    await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    await web.SockSite(runner, sock, backlog=1024).start()
-    return runner, sock.getsockname()[1]
-
-
 async def serve(host: str, port: int) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    """Serve both apps, the resource on *host*:*port*, until stopped (``subprocess_server.py``)."""
     resource, authorization_server = make_apps()
-    background = [
-        asyncio.create_task(_stop_when_orphaned(stop, os.getppid())),
-        asyncio.create_task(_drop_records(resource[_CONFIG], stop)),
-    ]
-    runners = []
-    try:
-        as_runner, as_port = await _start(authorization_server, host, 0)
-        runners.append(as_runner)
-        resource[_AS_PORT] = as_port
-        resource_runner, resource_port = await _start(resource, host, port)
-        runners.append(resource_runner)
-        print(f"PORT {resource_port}", flush=True)
-        await stop.wait()
-    finally:
-        for task in background:
-            task.cancel()
-        for runner in runners:
-            await runner.cleanup()
+    async with stop_signal() as stop:
+        dropping = asyncio.create_task(_drop_records(resource[_CONFIG], stop))
+        runners = []
+        try:
+            as_runner, as_port = await start_site(authorization_server, host, 0)
+            runners.append(as_runner)
+            resource[_AS_PORT] = as_port
+            resource_runner, resource_port = await start_site(resource, host, port)
+            runners.append(resource_runner)
+            announce_port(resource_port)
+            await stop.wait()
+        finally:
+            dropping.cancel()
+            for runner in runners:
+                await runner.cleanup()
 
 
 class Ports(NamedTuple):
@@ -215,36 +193,53 @@ class Ports(NamedTuple):
     authorization_server_port: int
     pid: int
 
+    def resource_url(self, path: str) -> str:
+        """The URL of *path* on the resource port."""
+        return f"http://{self.host}:{self.resource_port}{path}"
+
+    def as_url(self, path: str) -> str:
+        """The URL of *path* on the authorization server's port."""
+        return f"http://{self.host}:{self.authorization_server_port}{path}"
+
 
 @contextlib.contextmanager
 def running_oauth2_server(host: str = "127.0.0.1") -> Iterator[Ports]:
     """Start the server in a subprocess; yield its :class:`Ports`; always stop it by PID."""
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--host", host, "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        port = _wait_for_port_line(proc, deadline)
-        _wait_for_connect(host, port, deadline)
+    with running_script(Path(__file__).resolve(), host) as (port, pid):
         with urllib.request.urlopen(
             f"http://{host}:{port}/bench/stats", timeout=STARTUP_TIMEOUT
         ) as response:
             as_port = int(json.load(response)["authorization_server_port"])
-        yield Ports(host, port, as_port, proc.pid)
-    finally:
-        _stop(proc)
+        yield Ports(host, port, as_port, pid)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="the resource port; 0 picks one")
-    args = parser.parse_args()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port))
+async def server_stats(control: aiohttp.ClientSession, ports: Ports) -> dict[str, Any]:
+    """Return the server's counters (``GET /bench/stats``, see the module docstring)."""
+    async with control.get(ports.resource_url("/bench/stats")) as response:
+        response.raise_for_status()
+        stats: dict[str, Any] = await response.json()
+    return stats
+
+
+async def reset_server(control: aiohttp.ClientSession, ports: Ports, lifetime: float) -> None:
+    """Clear the server's counters; tokens issued from now on live *lifetime* seconds."""
+    url = ports.resource_url("/bench/reset")
+    async with control.post(url, json={"access_token_lifetime": lifetime}) as response:
+        response.raise_for_status()
+
+
+async def fetch_token(control: aiohttp.ClientSession, ports: Ports, client_id: str) -> str:
+    """Obtain an access token for *client_id* directly (client credentials, RFC 6749 §4.4)."""
+    authorization = aiohttp.encode_basic_auth(client_id, CLIENT_SECRET)  # RFC 6749 §2.3.1
+    async with control.post(
+        ports.as_url("/token"),
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": authorization},
+    ) as response:
+        response.raise_for_status()
+        token: str = (await response.json())["access_token"]
+    return token
 
 
 if __name__ == "__main__":
-    main()
+    serve_command_line(serve, __doc__.splitlines()[0], port_help="the resource port; 0 picks one")

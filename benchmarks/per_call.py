@@ -38,6 +38,7 @@ from typing import Any
 
 from aiohttp import ClientRequest, hdrs
 from aiohttp.client_middlewares import ClientMiddlewareType, build_client_middlewares
+from harness import rotated
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
@@ -116,8 +117,7 @@ async def _measure(
     names = list(chains)
     for repeat in range(repeats):
         # Rotate the order so drift hits every variant alike.
-        shift = repeat % len(names)
-        for name in names[shift:] + names[:shift]:
+        for name in rotated(names, repeat):
             samples[name].append(await _time_block(chains[name], url, calls, handler))
     return samples
 

@@ -23,47 +23,30 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: write files only
-
-import matplotlib.pyplot as plt
+from charts import grey_out, grouped_bars, level_lines, pyplot, save
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "img" / "benchmarks.png"
-COLOURS = {"sequential": "#4c72b0", "concurrent": "#dd8452"}
+
+
+def _spread(row: Mapping[str, Any]) -> dict[str, float]:
+    return {"median": row["ratio"], "q1": row["ratio_q1"], "q3": row["ratio_q3"]}
 
 
 def _static_panel(ax: Any, result: Mapping[str, Any], names: list[str]) -> None:
     workloads: Mapping[str, Mapping[str, Mapping[str, float]]] = result["workloads"]
-    width = 0.8 / len(workloads)
-    lowest, highest = 1.0, 1.0
-    for index, (workload, rows) in enumerate(workloads.items()):
-        ratios = [rows[name]["ratio"] for name in names]
-        below = [rows[name]["ratio"] - rows[name]["ratio_q1"] for name in names]
-        above = [rows[name]["ratio_q3"] - rows[name]["ratio"] for name in names]
-        positions = [i + (index - (len(workloads) - 1) / 2) * width for i in range(len(names))]
-        bars = ax.bar(
-            positions,
-            ratios,
-            width,
-            yerr=[below, above],
-            capsize=3,
-            label=workload,
-            color=COLOURS.get(workload),
-        )
-        ax.bar_label(bars, labels=[f"{ratio:.3f}" for ratio in ratios], fontsize=6, padding=2)
-        lowest = min(lowest, *(rows[name]["ratio_q1"] for name in names))
-        highest = max(highest, *(rows[name]["ratio_q3"] for name in names))
-    ax.axhline(1.0, color="black", linewidth=1, label="bare aiohttp (1.0)")
+    groups = {
+        workload: [_spread(rows[name]) for name in names] for workload, rows in workloads.items()
+    }
+    grouped_bars(ax, groups, fontsize=6)
+    lowest = min(1.0, *(spread["q1"] for spreads in groups.values() for spread in spreads))
+    highest = max(1.0, *(spread["q3"] for spreads in groups.values() for spread in spreads))
     target = result.get("overhead_target", 0.97)
-    ax.axhline(target, color="#c44e52", linestyle="--", linewidth=1, label=f"target ({target})")
+    level_lines(ax, one="bare aiohttp (1.0)", target=target, target_label=f"target ({target})")
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels(names, rotation=25, ha="right")
     references = set(result.get("references", ()))
-    for label in ax.get_xticklabels():
-        if label.get_text() in references:  # not subject to the target
-            label.set_color("dimgray")
-            label.set_style("italic")
+    # Reference rows are not subject to the target.
+    grey_out(label for label in ax.get_xticklabels() if label.get_text() in references)
     ax.set_ylabel("throughput / bare aiohttp (median, IQR)")
     # Zoom in on the interesting range, but never hide a bar that falls below it.
     ax.set_ylim(min(0.85, lowest - 0.02), max(1.05, highest + 0.03))
@@ -82,27 +65,15 @@ def _digest_panel(ax: Any, result: Mapping[str, Any]) -> None:
     digest: Mapping[str, Mapping[str, Mapping[str, Any]]] = result["digest"]
     workloads = result["workloads"]
     labels = list(next(iter(digest.values())))
-    width = 0.8 / len(digest)
-    highest = 1.0
-    for index, (workload, rows) in enumerate(digest.items()):
-        ratios = [rows[label]["ratio"] for label in labels]
-        below = [rows[label]["ratio"] - rows[label]["ratio_q1"] for label in labels]
-        above = [rows[label]["ratio_q3"] - rows[label]["ratio"] for label in labels]
-        positions = [i + (index - (len(digest) - 1) / 2) * width for i in range(len(labels))]
-        bars = ax.bar(
-            positions,
-            ratios,
-            width,
-            yerr=[below, above],
-            capsize=3,
-            label=workload,
-            color=COLOURS.get(workload),
-        )
-        ax.bar_label(bars, labels=[f"{ratio:.3f}" for ratio in ratios], fontsize=6, padding=2)
-        highest = max(highest, *(rows[label]["ratio_q3"] for label in labels))
-    ax.axhline(1.0, color="black", linewidth=1, label="as fast as aiohttp's (1.0)")
+    groups = {
+        workload: [_spread(rows[label]) for label in labels] for workload, rows in digest.items()
+    }
+    grouped_bars(ax, groups, fontsize=6)
+    highest = max(1.0, *(spread["q3"] for spreads in groups.values() for spread in spreads))
     target = result.get("digest_target", 1.1)
-    ax.axhline(target, color="#c44e52", linestyle="--", linewidth=1, label=f"target ({target})")
+    level_lines(
+        ax, one="as fast as aiohttp's (1.0)", target=target, target_label=f"target ({target})"
+    )
     ticks = []
     for label in labels:
         ours, theirs = result["digest_pairs"][label]
@@ -114,10 +85,12 @@ def _digest_panel(ax: Any, result: Mapping[str, Any]) -> None:
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(ticks, fontsize=7)
     references = set(result.get("references", ()))
-    for label, tick in zip(labels, ax.get_xticklabels(), strict=True):
-        if result["digest_pairs"][label][0] in references:  # the ceiling, not a target
-            tick.set_color("dimgray")
-            tick.set_style("italic")
+    # A reference pair shows the ceiling: it is not held to the target.
+    grey_out(
+        tick
+        for label, tick in zip(labels, ax.get_xticklabels(), strict=True)
+        if result["digest_pairs"][label][0] in references
+    )
     ax.set_ylabel("aiohttp_auth / aiohttp req/s\n(paired per round, median, IQR)")
     ax.set_ylim(0.9, max(1.25, highest + 0.05))
     ax.set_title(
@@ -140,6 +113,7 @@ def plot_results(result: Mapping[str, Any], output: Path) -> None:
     ]
     has_digest = bool(result.get("digest"))
     width = max(8.0, 1.1 * len(names) + 3)
+    plt = pyplot()
     if has_digest:
         fig, (top, bottom) = plt.subplots(
             2, 1, figsize=(width, 9.5), dpi=120, height_ratios=(1.1, 1.0)
@@ -149,10 +123,7 @@ def plot_results(result: Mapping[str, Any], output: Path) -> None:
     else:
         fig, ax = plt.subplots(figsize=(width, 4.8), dpi=120)
         _static_panel(ax, result, names)
-    fig.tight_layout()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(output)
-    plt.close(fig)
+    save(fig, output)
 
 
 def main() -> None:

@@ -47,31 +47,23 @@ Use :func:`running_server` from the harness: it starts the process, waits
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import contextlib
 import hashlib
 import hmac
-import os
 import re
-import selectors
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from aiohttp import hdrs, web
-
-STARTUP_TIMEOUT = 20.0
-STOP_TIMEOUT = 5.0
-# Idle keep-alive connections must survive while the other variants run.
-KEEPALIVE_TIMEOUT = 3600.0
-ORPHAN_CHECK_INTERVAL = 1.0
+from subprocess_server import (
+    announce_port,
+    running_script,
+    serve_command_line,
+    start_site,
+    stop_signal,
+)
 
 DIGEST_LOGIN = "bench-user"
 DIGEST_PASSWORD = "bench-password"
@@ -97,22 +89,65 @@ def digest_challenge(algorithm: str) -> str:
     )
 
 
-def digest_authorization(algorithm: str, method: str, uri: str, nc: int, cnonce: str) -> str:
-    """A valid ``Authorization`` answer to :func:`digest_challenge`, computed with hashlib.
-
-    RFC 7616 §3.4.1, independently of the client libraries under test.
-    """
+def _response_digest(algorithm: str, method: str, uri: str, nc: str, cnonce: str) -> str:
+    """The ``response`` of an answer to :func:`digest_challenge` (RFC 7616 §3.4.1), by hashlib."""
 
     def h(text: str) -> str:
         return str(DIGEST_ALGORITHMS[algorithm](text.encode()).hexdigest())
 
     ha1 = h(f"{DIGEST_LOGIN}:{DIGEST_REALM}:{DIGEST_PASSWORD}")
-    response = h(f"{ha1}:{DIGEST_NONCE}:{nc:08x}:{cnonce}:auth:{h(f'{method}:{uri}')}")
+    return h(f"{ha1}:{DIGEST_NONCE}:{nc}:{cnonce}:auth:{h(f'{method}:{uri}')}")
+
+
+def digest_authorization(algorithm: str, method: str, uri: str, nc: int, cnonce: str) -> str:
+    """A valid ``Authorization`` answer to :func:`digest_challenge`, computed with hashlib.
+
+    RFC 7616 §3.4.1, independently of the client libraries under test.
+    """
+    response = _response_digest(algorithm, method, uri, f"{nc:08x}", cnonce)
     return (
         f'Digest username="{DIGEST_LOGIN}", realm="{DIGEST_REALM}", nonce="{DIGEST_NONCE}", '
         f'uri="{uri}", algorithm={algorithm}, response="{response}", '
         f'opaque="{DIGEST_OPAQUE}", qop=auth, nc={nc:08x}, cnonce="{cnonce}"'
     )
+
+
+def digest_answer_problem(
+    authorization: str, *, method: str, uri: str, algorithm: str
+) -> str | None:
+    """Verify a Digest answer to :func:`digest_challenge` (RFC 7616 §3.4.1); say what is wrong.
+
+    Args:
+        authorization: the ``Authorization`` value, ``Digest ...``.
+        method: the request's method.
+        uri: the request-target as sent.
+        algorithm: the algorithm of the challenge answered.
+
+    Returns:
+        ``None`` for a valid answer, else what does not match.
+    """
+    params = {
+        match[1].lower(): match[3] if match[2] is None else re.sub(r"\\(.)", r"\1", match[2])
+        for match in _DIRECTIVE.finditer(authorization.removeprefix("Digest "))
+    }
+    expected = {
+        "username": DIGEST_LOGIN,
+        "realm": DIGEST_REALM,
+        "nonce": DIGEST_NONCE,
+        "opaque": DIGEST_OPAQUE,
+        "uri": uri,
+        "qop": "auth",
+    }
+    for name, value in expected.items():
+        if params.get(name) != value:
+            return f"{name} is {params.get(name)!r}, expected {value!r}"
+    nc, cnonce = params.get("nc", ""), params.get("cnonce", "")
+    if not re.fullmatch(r"[0-9a-fA-F]{8}", nc) or not cnonce:
+        return "nc or cnonce is missing or malformed"
+    response = _response_digest(algorithm, method, uri, nc, cnonce)
+    if not hmac.compare_digest(params.get("response", ""), response):
+        return "the response digest does not match"
+    return None
 
 
 async def index(request: web.Request) -> web.Response:
@@ -127,38 +162,6 @@ async def check(request: web.Request) -> web.Response:
         "query_params": sorted(request.query.keys()),
     }
     return web.json_response(seen)
-
-
-def _digest_problem(request: web.Request, authorization: str, algorithm: str) -> str | None:
-    """Verify a Digest answer to :func:`digest_challenge` (RFC 7616 §3.4.1); say what is wrong."""
-    params = {
-        match[1].lower(): match[3] if match[2] is None else re.sub(r"\\(.)", r"\1", match[2])
-        for match in _DIRECTIVE.finditer(authorization.removeprefix("Digest "))
-    }
-    expected = {
-        "username": DIGEST_LOGIN,
-        "realm": DIGEST_REALM,
-        "nonce": DIGEST_NONCE,
-        "opaque": DIGEST_OPAQUE,
-        "uri": request.raw_path,  # the request-target as sent
-        "qop": "auth",
-    }
-    for name, value in expected.items():
-        if params.get(name) != value:
-            return f"{name} is {params.get(name)!r}, expected {value!r}"
-    nc, cnonce = params.get("nc", ""), params.get("cnonce", "")
-    if not re.fullmatch(r"[0-9a-fA-F]{8}", nc) or not cnonce:
-        return "nc or cnonce is missing or malformed"
-
-    def h(text: str) -> str:
-        return str(DIGEST_ALGORITHMS[algorithm](text.encode()).hexdigest())
-
-    ha1 = h(f"{DIGEST_LOGIN}:{DIGEST_REALM}:{DIGEST_PASSWORD}")
-    ha2 = h(f"{request.method}:{request.raw_path}")
-    response = h(f"{ha1}:{DIGEST_NONCE}:{nc}:{cnonce}:auth:{ha2}")
-    if not hmac.compare_digest(params.get("response", ""), response):
-        return "the response digest does not match"
-    return None
 
 
 async def _digest(request: web.Request, *, verify: bool) -> web.Response:
@@ -177,7 +180,9 @@ async def _digest(request: web.Request, *, verify: bool) -> web.Response:
     stats["answered"] += 1
     if not verify:
         return web.Response(body=b"ok")
-    problem = _digest_problem(request, authorization, algorithm)
+    problem = digest_answer_problem(
+        authorization, method=request.method, uri=request.raw_path, algorithm=algorithm
+    )
     if problem is not None:
         raise web.HTTPForbidden(text=f"Digest answer refused: {problem}")
     return web.json_response({"authorization_scheme": "Digest", "verified": True})
@@ -206,102 +211,23 @@ def make_app() -> web.Application:
     return app
 
 
-async def _stop_when_orphaned(stop: asyncio.Event, parent: int) -> None:
-    # If the harness dies without stopping us (SIGKILL), do not outlive it.
-    while not stop.is_set():
-        if os.getppid() != parent:
-            stop.set()
-        await asyncio.sleep(ORPHAN_CHECK_INTERVAL)
-
-
 async def serve(host: str, port: int) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    watchdog = asyncio.create_task(_stop_when_orphaned(stop, os.getppid()))
-    # No access log: formatting a log line per request would be most of the server's work.
-    runner = web.AppRunner(
-        make_app(), access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT, shutdown_timeout=1.0
-    )
-    await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    site = web.SockSite(runner, sock, backlog=1024)
-    await site.start()
-    print(f"PORT {sock.getsockname()[1]}", flush=True)
-    try:
-        await stop.wait()
-    finally:
-        watchdog.cancel()
-        await runner.cleanup()
-
-
-def _wait_for_port_line(proc: subprocess.Popen[str], deadline: float) -> int:
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        while (remaining := deadline - time.monotonic()) > 0:
-            if proc.poll() is not None:
-                raise RuntimeError(f"benchmark server exited early with code {proc.returncode}")
-            if selector.select(timeout=min(remaining, 0.5)):
-                line = proc.stdout.readline()
-                if line.startswith("PORT "):
-                    return int(line.split()[1])
-                if not line:
-                    raise RuntimeError("benchmark server closed stdout without a port")
-    raise TimeoutError(f"benchmark server did not listen within {STARTUP_TIMEOUT:.0f} s")
-
-
-def _wait_for_connect(host: str, port: int, deadline: float) -> None:
-    while True:
+    """Serve :func:`make_app` on *host*:*port* until stopped (see ``subprocess_server.py``)."""
+    async with stop_signal() as stop:
+        runner, bound = await start_site(make_app(), host, port)
+        announce_port(bound)
         try:
-            with socket.create_connection((host, port), timeout=1.0):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=STOP_TIMEOUT)
-    if proc.stdout is not None:
-        proc.stdout.close()
+            await stop.wait()
+        finally:
+            await runner.cleanup()
 
 
 @contextlib.contextmanager
 def running_server(host: str = "127.0.0.1") -> Iterator[tuple[str, int, int]]:
-    """Start the server in a subprocess; yield ``(host, port, pid)``; always stop it."""
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--host", host, "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        port = _wait_for_port_line(proc, deadline)
-        _wait_for_connect(host, port, deadline)
-        yield host, port, proc.pid
-    finally:
-        _stop(proc)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    args = parser.parse_args()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port))
+    """Start the server in a subprocess; yield ``(host, port, pid)``; always stop it by PID."""
+    with running_script(Path(__file__).resolve(), host) as (port, pid):
+        yield host, port, pid
 
 
 if __name__ == "__main__":
-    main()
+    serve_command_line(serve, __doc__.splitlines()[0], port_help="0 picks a free port")

@@ -39,6 +39,8 @@ from unittest import mock
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from charts import pyplot
+from harness import rotated
 
 from aiohttp_auth.signing.sigv4 import SigV4Signer
 
@@ -55,6 +57,14 @@ HEADERS = [
     ("Accept", "application/json"),
 ]
 MIB = bytes(range(256)) * 4096
+#: The 1 MiB upload both SigV4 body variants sign: method, path, query, headers.
+PUT_MIB = (
+    "PUT",
+    "/bucket/key",
+    "",
+    [("Host", HOST), ("Content-Type", "application/octet-stream")],
+)
+KEYS = {"access_key_id": KEY_ID, "secret_access_key": SECRET}
 
 
 def _botocore_get() -> Callable[[], Any]:
@@ -102,18 +112,10 @@ def _check_sigv4() -> None:
 
 def _ours_mib() -> Callable[[], Any]:
     signer = SigV4Signer("us-east-1", "s3")
-    headers = [("Host", HOST), ("Content-Type", "application/octet-stream")]
 
     def sign() -> Any:
         return signer.sign_headers(
-            "PUT",
-            "/bucket/key",
-            "",
-            headers,
-            access_key_id=KEY_ID,
-            secret_access_key=SECRET,
-            payload_hash=hashlib.sha256(MIB).hexdigest(),
-            timestamp=NOW,
+            *PUT_MIB, **KEYS, payload_hash=hashlib.sha256(MIB).hexdigest(), timestamp=NOW
         )
 
     return sign
@@ -122,20 +124,10 @@ def _ours_mib() -> Callable[[], Any]:
 def _ours_mib_chunked() -> Callable[[], Any]:
     """An aws-chunked upload of 1 MiB fed in 64 KiB pieces: headers, then every frame."""
     signer = SigV4Signer("us-east-1", "s3")
-    headers = [("Host", HOST), ("Content-Type", "application/octet-stream")]
     pieces = [MIB[start : start + 65536] for start in range(0, len(MIB), 65536)]
 
     def sign() -> Any:
-        _, chunks = signer.sign_streaming(
-            "PUT",
-            "/bucket/key",
-            "",
-            headers,
-            access_key_id=KEY_ID,
-            secret_access_key=SECRET,
-            timestamp=NOW,
-            decoded_length=len(MIB),
-        )
+        _, chunks = signer.sign_streaming(*PUT_MIB, **KEYS, timestamp=NOW, decoded_length=len(MIB))
         frames = [chunks.feed_parts(piece) for piece in pieces]
         frames.append(chunks.finish_parts())
         return frames
@@ -152,8 +144,7 @@ def _measure(variants: dict[str, Callable[[], Any]], calls: int, repeats: int) -
     samples: dict[str, list[float]] = {name: [] for name in variants}
     names = list(variants)
     for repeat in range(repeats):
-        order = names[repeat % len(names) :] + names[: repeat % len(names)]
-        for name in order:
+        for name in rotated(names, repeat):
             call = variants[name]
             gc.collect()
             gc.disable()
@@ -232,11 +223,7 @@ def main() -> None:
 
 def _plot(summary: dict[str, Any], path: str) -> None:
     """One panel per comparison: microseconds per call, ours first, the ratio in the title."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()  # matplotlib only when a chart is asked for
     panels = [(key, value) for key, value in summary.items() if isinstance(value, dict)]
     figure, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6))
     titles = {

@@ -1,36 +1,20 @@
 """Digest answers for one challenge and one login (RFC 7616 §3.4, §3.5).
 
-Character encoding of the username and password (RFC 7616 §4):
-
-* ``charset=UTF-8`` in the challenge: both are normalized to NFC (the
-  normalization rule of the RFC 7613 profiles RFC 7616 §4 names; the password
-  also has non-ASCII spaces mapped to U+0020, as the OpaqueString profile
-  does) and encoded as UTF-8.
-* otherwise: ISO-8859-1 when every character of both fits (what RFC 2617
-  servers assume), else UTF-8 for both, unnormalized. ASCII credentials are
-  the same bytes either way.
-
-The username goes in the header as ``username="..."``; if it holds characters
-a quoted-string cannot carry (anything but printable ASCII, space and tab),
-as ``username*=UTF-8''...`` (RFC 8187, RFC 7616 §3.4); and when the challenge
-says ``userhash=true``, as ``username="H(username:realm)"`` with
-``userhash=true`` (RFC 7616 §3.4.4).
+How the login and password are encoded, and how the username is sent, is in
+``aiohttp_auth.digest.encoding``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hmac
-import re
-import unicodedata
 from typing import Final, NoReturn
-from urllib.parse import quote_from_bytes
 
 from .._redact import redacted_repr
 from ..errors import ChallengeError, ConfigurationError
-from .algorithms import DigestAlgorithm
 from .authinfo import AuthenticationInfo
 from .challenge import DigestChallenge
+from .encoding import prepare, quote, username_param, wire
 
 __all__ = ["DigestCredentials"]
 
@@ -39,67 +23,6 @@ _MAX_NC: Final = 0xFFFFFFFF
 # and the longest URI kept: a long query is seldom sent twice.
 _MAX_TARGETS: Final = 64
 _MAX_TARGET_URI: Final = 2048
-# Characters a quoted-string cannot carry as text (RFC 9110 §5.6.4 without obs-text).
-_NOT_QUOTABLE: Final = re.compile(r"[^\t\x20-\x7e]")
-# RFC 8187 §3.2.1 attr-char beyond ALPHA / DIGIT and quote()'s always-safe "_.-~".
-_ATTR_CHAR_SAFE: Final = "!#$&+^`|"
-# Unicode space separators other than U+0020 (RFC 8265 §4.2.1 OpaqueString mapping).
-_NON_ASCII_SPACE: Final = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
-
-
-def _quote(value: str) -> str:
-    """Escape *value* for the inside of a quoted-string (RFC 9110 §5.6.4)."""
-    return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _wire(text: str) -> bytes:
-    """Encode header-derived *text* back to the bytes the server sent.
-
-    aiohttp decodes header bytes as UTF-8 with ``surrogateescape``, so this
-    restores them exactly; a surrogate no decoder produces is kept as is.
-    """
-    try:
-        return text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass")
-
-
-def _encode(text: str, what: str) -> bytes:
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise ConfigurationError(
-            f"The Digest {what} cannot be encoded as UTF-8: it contains a lone surrogate "
-            f"at position {error.start}"
-        ) from None
-
-
-def _prepare(login: str, password: str, utf8: bool) -> tuple[str, bytes, bytes]:
-    """Return the login as the server will compare it, and both as bytes (module docstring)."""
-    if utf8:
-        login = unicodedata.normalize("NFC", login)
-        password = _NON_ASCII_SPACE.sub(" ", unicodedata.normalize("NFC", password))
-    else:
-        try:
-            return login, login.encode("latin-1"), password.encode("latin-1")
-        except UnicodeEncodeError:
-            pass
-    return login, _encode(login, "login"), _encode(password, "password")
-
-
-def _username_param(
-    login: str,
-    login_bytes: bytes,
-    realm: bytes,
-    challenge: DigestChallenge,
-    algorithm: DigestAlgorithm,
-) -> str:
-    if challenge.userhash:
-        return f'username="{algorithm.new(login_bytes + b":" + realm).hexdigest()}"'
-    if _NOT_QUOTABLE.search(login):
-        encoded = quote_from_bytes(login.encode("utf-8"), safe=_ATTR_CHAR_SAFE)
-        return f"username*=UTF-8''{encoded}"
-    return f'username="{_quote(login)}"'
 
 
 def _bad_nc(nc: int) -> NoReturn:
@@ -176,13 +99,13 @@ class DigestCredentials:
         self._session = algorithm.session
         # qop auth without -sess: authorization() answers these with less work.
         self._plain = qop == "auth" and not algorithm.session
-        login, login_bytes, password_bytes = _prepare(login, password, challenge.utf8)
-        realm = _wire(challenge.realm)
+        login, login_bytes, password_bytes = prepare(login, password, challenge.utf8)
+        realm = wire(challenge.realm)
         ha1 = algorithm.new(b":".join((login_bytes, realm, password_bytes))).hexdigest()
         self._ha1 = f"{ha1}:".encode()
-        username = _username_param(login, login_bytes, realm, challenge, algorithm)
-        self._head = f'Digest {username}, realm="{_quote(challenge.realm)}", uri="'
-        tail = "" if challenge.opaque is None else f', opaque="{_quote(challenge.opaque)}"'
+        username = username_param(login, login_bytes, realm, challenge, algorithm)
+        self._head = f'Digest {username}, realm="{quote(challenge.realm)}", uri="'
+        tail = "" if challenge.opaque is None else f', opaque="{quote(challenge.opaque)}"'
         self._tail = tail + (", userhash=true" if challenge.userhash else "")
         # (method, uri) -> (the header up to the quoted uri, H(A2)); see _target.
         self._targets: dict[tuple[str, str], tuple[str, str]] = {}
@@ -190,13 +113,13 @@ class DigestCredentials:
 
     def _use_nonce(self, challenge: DigestChallenge) -> None:
         self.challenge = challenge
-        self._nonce = _wire(challenge.nonce)
+        self._nonce = wire(challenge.nonce)
         # H(A1) ":" nonce ":" starts every response; for -sess (RFC 7616 §3.4.2) it
         # is also the start of A1 = H(user:realm:password):nonce:cnonce. Each
         # answer goes on from a copy of this hash state instead of hashing it again.
         self._kd = self._new(self._ha1 + self._nonce + b":")
         echo = f", algorithm={challenge.algorithm}" if challenge.echo_algorithm else ""
-        self._middle = f'"{echo}, nonce="{_quote(challenge.nonce)}"'
+        self._middle = f'"{echo}, nonce="{quote(challenge.nonce)}"'
 
     def with_nonce(self, nonce: str) -> DigestCredentials:
         """Return the same credentials under a new server nonce.
@@ -238,7 +161,7 @@ class DigestCredentials:
         sends the same few again and again, and H(A2) holds nothing secret
         (RFC 7616 §3.4.3).
         """
-        target = (self._head + _quote(uri), self._new(f"{method}:{uri}".encode()).hexdigest())
+        target = (self._head + quote(uri), self._new(f"{method}:{uri}".encode()).hexdigest())
         if len(uri) <= _MAX_TARGET_URI:
             targets = self._targets
             if len(targets) >= _MAX_TARGETS:
@@ -273,7 +196,7 @@ class DigestCredentials:
         kd = self._kd.copy()
         kd.update(f"{nc_hex}:{cnonce}:auth:{ha2}".encode())
         if '"' in cnonce or "\\" in cnonce:
-            cnonce = _quote(cnonce)
+            cnonce = quote(cnonce)
         return (
             f'{start}{self._middle}, nc={nc_hex}, cnonce="{cnonce}'
             f'", qop=auth, response="{kd.hexdigest()}"{self._tail}'
@@ -285,7 +208,7 @@ class DigestCredentials:
         if qop == "auth-int":
             new = self._new
             a2 = f"{method}:{uri}:{new(body).hexdigest()}".encode()
-            start, ha2 = self._head + _quote(uri), new(a2).hexdigest()
+            start, ha2 = self._head + quote(uri), new(a2).hexdigest()
         else:
             start, ha2 = self._targets.get((method, uri)) or self._target(method, uri)
         if qop is None:
@@ -295,7 +218,7 @@ class DigestCredentials:
             _bad_nc(nc)
         response = self._response(ha2, f"{nc:08x}", cnonce)
         if '"' in cnonce or "\\" in cnonce:
-            cnonce = _quote(cnonce)
+            cnonce = quote(cnonce)
         return (
             f'{start}{self._middle}, nc={nc:08x}, cnonce="{cnonce}", '
             f'qop={qop}, response="{response}"{self._tail}'
@@ -337,7 +260,7 @@ class DigestCredentials:
         ):
             return False
         expected = self.rspauth(uri, nc=nc, cnonce=cnonce, body=body).encode()
-        return hmac.compare_digest(expected, _wire(info.rspauth.lower()))
+        return hmac.compare_digest(expected, wire(info.rspauth.lower()))
 
     def __repr__(self) -> str:
         return redacted_repr(

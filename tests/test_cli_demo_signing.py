@@ -8,7 +8,7 @@ import pytest
 from aiohttp import ClientRequest, ClientResponse
 from aiohttp.client_middlewares import ClientHandlerType
 
-from aiohttp_auth.cli import demo, demo_signing, main
+from aiohttp_auth.cli import _signing_report, demo, demo_signing, main
 from aiohttp_auth.cli._console import Outcome
 from aiohttp_auth.testing.signing import HTTPSigConfig, SigV4Config
 
@@ -98,13 +98,13 @@ def test_the_webhook_scenario_fails_if_a_changed_body_is_accepted(
 def test_a_server_that_received_nothing_says_so() -> None:
     outcome = Outcome("redirect")
 
-    demo_signing._show(outcome, [], label="hop 2")
+    _signing_report.show(outcome, [], label="hop 2")
 
     assert outcome.lines == [("hop 2", "(nothing arrived)")]
 
 
 def test_an_answer_that_is_not_xml_has_no_error_code() -> None:
-    assert demo_signing._error_code(b"<html>not closed") is None
+    assert _signing_report.error_code(b"<html>not closed") is None
 
 
 def test_the_demo_config_accepts_exactly_the_demo_key() -> None:

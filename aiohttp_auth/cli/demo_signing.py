@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Final
-from xml.etree import ElementTree
 
 from aiohttp import ClientRequest, ClientResponse, hdrs
 from aiohttp.client_middlewares import ClientHandlerType
@@ -32,6 +31,7 @@ from ..testing import LocalServer, RecordedRequest
 from ..testing.signing import HTTPSigConfig, SigV4Config, StoredObject, httpsig_app, sigv4_app
 from ._console import Outcome
 from ._demo_env import DemoEnv, Scenario, session_with
+from ._signing_report import error_code, short, show
 
 __all__ = ["SCENARIOS", "demo_httpsig_config", "demo_sigv4_config"]
 
@@ -49,17 +49,6 @@ PRESIGN_EXPIRES: Final = 60
 _WRONG_SECRET: Final = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYWRONGKEY"  # noqa: S105 - deliberately wrong
 _KEY_ID: Final = "demo-webhook-key"
 _TAMPERED_BODY: Final = b'{"order": 7, "amount": 1000000}'
-# The headers a signer sets, shown for every request received.
-_SHOWN_HEADERS: Final = (
-    "Authorization",
-    "X-Amz-Security-Token",
-    "X-Amz-Content-SHA256",
-    "X-Amz-Decoded-Content-Length",
-    "Content-Encoding",
-    "Signature-Input",
-    "Signature",
-    "Content-Digest",
-)
 # What no hop to another origin may carry, besides any x-amz-* header.
 _SIGNATURE_FIELDS: Final = ("authorization", "signature-input", "signature", "content-digest")
 
@@ -86,46 +75,9 @@ def _code(secret: str = SECRET_ACCESS_KEY, extra: str = "") -> str:
     )
 
 
-def _short(value: str, keep: int = 80) -> str:
-    return value if len(value) <= keep else value[: keep - 3] + "..."
-
-
-def _show(
-    out: Outcome,
-    requests: Sequence[RecordedRequest],
-    statuses: Sequence[int] | None = None,
-    *,
-    label: str = "received",
-) -> None:
-    """List each request a server received, its signature headers, and its status."""
-    if not requests:
-        out.say("(nothing arrived)", label=label)
-    for number, request in enumerate(requests):
-        status = f"  -> {statuses[number]}" if statuses else ""
-        out.say(f"{request.method} {_short(request.raw_target, 64)}{status}", label=label)
-        label = ""
-        for name in _SHOWN_HEADERS:
-            value = request.headers.get(name)
-            if value is None:
-                continue
-            # A SigV4 Authorization has three parts (Credential, SignedHeaders,
-            # Signature): one line each, so that none is cut off.
-            first, *rest = value.split(", ") if name == "Authorization" else [value]
-            out.say(f"  {name}: {_short(first)}")
-            for part in rest:
-                out.say(f"  {' ' * len(name)}  {_short(part)}")
-
-
 def _no_secret_sent(out: Outcome, requests: Sequence[RecordedRequest]) -> None:
     leaked = [request.path for request in requests if SECRET_ACCESS_KEY in request.raw()]
     out.check(not leaked, "the secret key itself never crossed the wire", got=leaked)
-
-
-def _error_code(body: bytes) -> str | None:
-    try:
-        return ElementTree.fromstring(body).findtext("Code")  # noqa: S314 - the demo's own server
-    except ElementTree.ParseError:
-        return None
 
 
 async def s3_put_get(env: DemoEnv, out: Outcome) -> None:
@@ -138,7 +90,7 @@ async def s3_put_get(env: DemoEnv, out: Outcome) -> None:
             pass
         async with session.get(url) as response:
             got = await response.read()
-    _show(out, config.requests, config.statuses)
+    show(out, config.requests, config.statuses)
     out.check(config.statuses == [200, 200], "the PUT and the GET got 200", got=config.statuses)
     out.check(
         config.accepted == 2 and not config.rejections,
@@ -158,8 +110,8 @@ async def s3_wrong_secret(env: DemoEnv, out: Outcome) -> None:
         session_with(_sigv4(_WRONG_SECRET)) as session,
         session.put(server.make_url(OBJECT_PATH), data=OBJECT_BODY) as response,
     ):
-        status, code = response.status, _error_code(await response.read())
-    _show(out, config.requests, config.statuses)
+        status, code = response.status, error_code(await response.read())
+    show(out, config.requests, config.statuses)
     out.say(f"{status} <Error><Code>{code}</Code>...", label="answer")
     out.check(
         (status, code) == (403, "SignatureDoesNotMatch"),
@@ -189,7 +141,7 @@ async def s3_streaming(env: DemoEnv, out: Outcome) -> None:
             server.make_url("/demo-bucket/stream.bin"), data=_pieces(), headers=headers
         ):
             pass
-    _show(out, config.requests, config.statuses)
+    show(out, config.requests, config.statuses)
     verified = config.verified[0] if config.verified else None
     chunks = verified.chunks if verified else 0
     out.say(f"{chunks} chunk signatures verified, the last one the empty final chunk")
@@ -222,14 +174,14 @@ async def presigned_get(env: DemoEnv, out: Outcome) -> None:
         fresh = await _plain_get(url)
         config.clock = lambda: now + PRESIGN_EXPIRES + 1
         expired = await _plain_get(url)
-    _show(out, config.requests, config.statuses)
+    show(out, config.requests, config.statuses)
     out.say(f"the server's clock moved {PRESIGN_EXPIRES + 1} s on", label="then")
     out.check(fresh == (200, OBJECT_BODY), "a session without credentials got the object")
     out.check(
         bool(config.verified) and config.verified[0].mode == "presigned",
         "the server verified the query signature",
     )
-    code = _error_code(expired[1])
+    code = error_code(expired[1])
     out.check(
         (expired[0], code) == (403, "AccessDenied"),
         f"{PRESIGN_EXPIRES + 1} s later the same URL is refused: 403 AccessDenied (expected)",
@@ -266,9 +218,9 @@ async def httpsig_webhook(env: DemoEnv, out: Outcome) -> None:
         for middlewares in ((signing,), (signing, _tamper)):
             async with session_with(*middlewares) as session, session.post(url, json=order):
                 pass
-    _show(out, config.requests, config.statuses)
+    show(out, config.requests, config.statuses)
     if config.rejections:
-        out.say(_short(config.rejections[0], 90), label="refused")
+        out.say(short(config.rejections[0], 90), label="refused")
     out.check(config.statuses == [200, 403], "the webhook got 200, the tampered one 403")
     verified = config.verified[0] if config.verified else None
     out.check(
@@ -312,13 +264,13 @@ async def redirect_elsewhere(env: DemoEnv, out: Outcome) -> None:
             url = server.make_url("/redirect").with_query(to=target)
             async with session_with(middleware) as session, session.get(url):
                 pass
-    _show(
+    show(
         out,
         [*sigv4_config.requests, *httpsig_config.requests],
         [*sigv4_config.statuses, *httpsig_config.statuses],
         label="hop 1",
     )
-    _show(out, watch.other, label="hop 2")
+    show(out, watch.other, label="hop 2")
     out.say(f"hop 2 went to {env.other.url.origin()}, another origin")
     out.check(
         sigv4_config.accepted == httpsig_config.accepted == 1,

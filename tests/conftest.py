@@ -7,10 +7,12 @@ into fixtures. Servers run on 127.0.0.1 (and ``::1`` where a test asks for it).
 
 from __future__ import annotations
 
+import inspect
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 
+import aiohttp.payload
 import pytest
 import trustme
 from peers import AUTH_CASES, AuthCase, Credentials, NameResolver, Site
@@ -31,6 +33,14 @@ pytest_plugins = [
 #: Names the test certificate is valid for; ``api.test`` reaches 127.0.0.1 through
 #: :class:`peers.NameResolver` and stands for a remote host.
 TLS_NAMES = ("127.0.0.1", "localhost", "::1", "api.test")
+
+
+@pytest.fixture
+def without_as_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Take ``as_bytes()`` off every payload class, as on aiohttp 3.12.0 (3.12.1 added it)."""
+    for _, cls in inspect.getmembers(aiohttp.payload, inspect.isclass):
+        if "as_bytes" in vars(cls):
+            monkeypatch.delattr(cls, "as_bytes")
 
 
 @pytest.fixture(scope="session")

@@ -178,7 +178,7 @@ async def test_streaming_body_is_digested_and_still_sent_intact(
     assert_verified_by_both(seen)
 
 
-@pytest.mark.skipif(HAS_AS_BYTES, reason="aiohttp >= 3.12.1 reads streams with as_bytes()")
+@pytest.mark.usefixtures("without_as_bytes")
 async def test_streaming_body_on_aiohttp_3_12_0_is_refused_not_sent_unsigned(
     verifier: tuple[Verifier, LocalServer],
 ) -> None:

@@ -17,9 +17,9 @@ from typing import Any, Final, TypeAlias
 
 from aiohttp import ClientRequest, ClientResponse
 from aiohttp.client_middlewares import ClientHandlerType
-from aiohttp.payload import Payload
 from yarl import URL
 
+from .._body import read_body
 from .._middleware import AuthMiddleware, body_is_replayable
 from .._origins import OriginsArg
 from .._redact import logger, safe_url
@@ -36,23 +36,6 @@ CHALLENGE_STATUSES: Final = frozenset({ORIGIN.status, PROXY.status})
 
 OriginKey: TypeAlias = tuple[str, str, int]
 """(scheme, host, port): an [`Origin`][aiohttp_auth._origins.Origin], or a tuple equal to one."""
-
-
-async def _body_bytes(request: ClientRequest) -> bytes | None:
-    """The request body to hash for qop ``auth-int``, or None if it cannot be read."""
-    body = request.body
-    if isinstance(body, bytes | bytearray):  # no body (b""), or bytes assigned on 3.12.0
-        return bytes(body)
-    if not isinstance(body, Payload):  # pragma: no cover - aiohttp 3.12.0
-        # Bytes a middleware assigned, which write_bytes() leaves as a one-chunk
-        # tuple once sent; anything else assigned cannot be told apart from what is sent.
-        chunks = body if isinstance(body, tuple) else ()
-        if chunks and all(isinstance(chunk, bytes | bytearray) for chunk in chunks):
-            return b"".join(chunks)
-        return None
-    # as_bytes() buffers a streaming body, which also makes it replayable.
-    as_bytes = getattr(body, "as_bytes", None)
-    return None if as_bytes is None else bytes(await as_bytes())  # None: aiohttp 3.12.0
 
 
 class DigestExchange(AuthMiddleware):
@@ -143,7 +126,7 @@ class DigestExchange(AuthMiddleware):
             logger.warning(
                 "DigestAuthMiddleware: cannot answer the challenge from %s: %s; returning the %d",
                 safe_url(request.url),
-                "qop auth-int needs the body, which aiohttp < 3.12.1 cannot read"
+                "qop auth-int needs the body: a stream or file aiohttp < 3.12.1 cannot read"
                 if learned[1].credentials.needs_body
                 else "its nonce has used every nonce count",
                 response.status,
@@ -202,7 +185,7 @@ class DigestExchange(AuthMiddleware):
 
         Answers that cover the body are dropped if it cannot be read (aiohttp 3.12.0).
         """
-        read = await _body_bytes(request)
+        read = await read_body(request)
         if read is None:
             answers = [answer for answer in answers if not answer.credentials.needs_body]
         body = read or b""

@@ -21,8 +21,9 @@ What it does, and what it cannot do:
   answer, so a streaming upload succeeds in one request.
 * **qop auth-int** hashes the body through ``await request.body.as_bytes()``
   (aiohttp >= 3.12.1), which buffers a stream; ``auth`` is preferred when
-  offered. On aiohttp 3.12.0 an auth-int-only challenge to a request with a
-  body is returned unanswered, with a warning. With auth-int, checking the
+  offered. On aiohttp 3.12.0 an in-memory body is hashed from its payload,
+  and an auth-int-only challenge to a stream or a file is returned
+  unanswered, with a warning. With auth-int, checking the
   server's ``rspauth`` reads the response body (it covers it, RFC 7616 §3.5);
   ``read()``, ``text()`` and ``json()`` still work afterwards.
 * **Proxies**: only a plain-``http://`` request passes through a proxy's hands

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from aiohttp import ClientRequest, hdrs
-from aiohttp.payload import BytesPayload, Payload
 
+from .._body import read_body, unreadable_reason
 from .._redact import safe_url
 from ..errors import SigningError
 
@@ -31,47 +31,11 @@ async def body_to_sign(request: ClientRequest) -> bytes:
             "(compress=...) after middlewares run; compress it yourself and set "
             "Content-Encoding"
         )
-    body = await _read(request)
+    body = await read_body(request)
+    if body is None:
+        raise SigningError(f"cannot sign {safe_url(request.url)}: {unreadable_reason(request)}")
     _check_length(request, body)
     return body
-
-
-async def _read(request: ClientRequest) -> bytes:
-    body = request.body
-    if not isinstance(body, Payload):
-        return _assigned(request, body)
-    as_bytes = getattr(body, "as_bytes", None)
-    if as_bytes is not None:
-        data: bytes = await as_bytes()
-        return data
-    if isinstance(body, BytesPayload):  # pragma: no cover - aiohttp 3.12.0
-        return bytes(body._value)
-    raise SigningError(  # pragma: no cover - aiohttp 3.12.0
-        f"signing the streaming or file body of {safe_url(request.url)} needs aiohttp "
-        ">= 3.12.1 (Payload.as_bytes): send bytes, or upgrade aiohttp"
-    )
-
-
-def _assigned(request: ClientRequest, body: object) -> bytes:
-    """Return a body that is not a payload: ``b""``, or what was assigned on aiohttp 3.12.0.
-
-    From aiohttp 3.12.1 the ``body`` property turns every value into a payload
-    and gives ``b""`` for no body. On 3.12.0 ``body`` is a plain attribute
-    holding whatever a middleware assigned, and ``write_bytes()`` replaces
-    bytes by a one-chunk tuple when it writes them (the form a request sent
-    again arrives in).
-    """
-    if isinstance(body, bytes | bytearray):
-        return bytes(body)
-    if isinstance(body, tuple) and all(  # pragma: no cover - aiohttp 3.12.0
-        isinstance(chunk, bytes | bytearray) for chunk in body
-    ):
-        return b"".join(body)
-    raise SigningError(  # pragma: no cover - aiohttp 3.12.0
-        f"cannot tell which bytes aiohttp 3.12.0 sends for the {type(body).__name__} assigned "
-        f"to the body of {safe_url(request.url)}: assign bytes (and set Content-Length), "
-        "or upgrade aiohttp to >= 3.12.1"
-    )
 
 
 def _check_length(request: ClientRequest, body: bytes) -> None:

@@ -41,7 +41,8 @@ from aiohttp_auth.oauth2 import (
     TokenRequest,
     request_token,
 )
-from aiohttp_auth.oauth2.endpoint import MAX_RESPONSE_BYTES, retry_after_seconds
+from aiohttp_auth.oauth2.endpoint import MAX_RESPONSE_BYTES
+from aiohttp_auth.oauth2.retry import retry_after_seconds
 from aiohttp_auth.testing import Fault, LocalServer, authorization_server_app
 from aiohttp_auth.testing.oauth2 import GARBAGE, GarbageKind
 

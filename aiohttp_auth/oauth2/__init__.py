@@ -13,7 +13,6 @@ from .client_auth import ClientAuthMethod as ClientAuthMethod
 from .client_auth import make_client_auth as make_client_auth
 from .discovery import discover as discover
 from .discovery import grant_from_issuer as grant_from_issuer
-from .endpoint import RetryPolicy as RetryPolicy
 from .endpoint import request_token as request_token
 from .grants import BaseGrant as BaseGrant
 from .grants import ClientCredentials as ClientCredentials
@@ -28,6 +27,7 @@ from .middleware import OAuth2Middleware as OAuth2Middleware
 from .protocol import TokenRequest as TokenRequest
 from .protocol import bearer_challenge_error as bearer_challenge_error
 from .protocol import parse_token_response as parse_token_response
+from .retry import RetryPolicy as RetryPolicy
 from .revocation import revocation_request as revocation_request
 from .revocation import revoke as revoke
 from .token import Token as Token

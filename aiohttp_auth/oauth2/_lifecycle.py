@@ -33,9 +33,10 @@ from .._redact import logger, safe_url
 from .._single_flight import SingleFlight
 from ..errors import ConfigurationError, OAuth2Error
 from ..stores import MemoryTokenStore, TokenStore, validate_key
-from .endpoint import RetryPolicy, request_token
+from .endpoint import request_token
 from .grants_base import Grant
 from .protocol import TokenRequest
+from .retry import RetryPolicy
 from .token import Token
 
 __all__ = ["LEEWAY_JITTER", "TokenLifecycle", "default_key"]

@@ -31,9 +31,9 @@ from .._redact import logger, redacted_repr, safe_url
 from ..errors import ConfigurationError, TokenError
 from ..stores import TokenStore
 from ._lifecycle import TokenLifecycle
-from .endpoint import RetryPolicy
 from .grants_base import Grant
 from .protocol import bearer_challenge_error
+from .retry import RetryPolicy
 from .token import Token
 
 __all__ = ["OAuth2Middleware"]

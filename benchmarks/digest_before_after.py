@@ -1,13 +1,15 @@
 """Throughput of the Digest middleware against its own version at a git revision.
 
-Loads ``aiohttp_auth/digest/middleware.py`` and ``spaces.py`` as they are at
-``--rev`` (default ``HEAD``: the last commit) next to the working tree's, and
-runs ``run.py``'s harness on the SHA-256 pair (ours and aiohttp's), the two
-Digest reference rows and a variant "Digest SHA-256 (aiohttp_auth, REV)",
-compared with aiohttp's like ours. Every other module (``answers.py``,
-``credentials.py``, the base middleware) is the working tree's, so the
-comparison isolates changes to those two files: use it to check that a
-performance change to them pays in real requests, not only in ``per_call.py``.
+Loads the package ``aiohttp_auth/digest/`` as it is at ``--rev`` (default
+``HEAD``: the last commit) next to the working tree's, as
+``aiohttp_auth._digest_at_rev``, and runs ``run.py``'s harness on the SHA-256
+pair (ours and aiohttp's), the two Digest reference rows and a variant
+"Digest SHA-256 (aiohttp_auth, REV)", compared with aiohttp's like ours. The
+revision's Digest modules import each other; what they import from the rest
+of the package (the base middleware, the errors, the challenge parser) is the
+working tree's, so the comparison isolates changes to ``aiohttp_auth/digest/``:
+use it to check that a performance change there pays in real requests, not
+only in ``per_call.py``.
 
 Usage: ``python benchmarks/digest_before_after.py [--rev REV] [run.py options]``,
 e.g. ``--rev HEAD --rounds 20 --output-json /tmp/before-after.json``. Only the
@@ -17,9 +19,12 @@ throughput part runs (run.py's per-call, header and import parts are skipped).
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
+import io
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 from types import ModuleType
@@ -48,11 +53,22 @@ KEPT = (
 KEPT_PAIRS = ("SHA-256", "SHA-256, header only", "SHA-256, precomputed header")
 
 
-def _load(module: str, source: str, directory: Path) -> ModuleType:
-    """Import *source* as ``aiohttp_auth.digest.<module>`` (relative imports resolve there)."""
-    path = directory / f"{module}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(f"aiohttp_auth.digest.{module}", path)
+def _load_digest_at(rev: str, directory: Path) -> ModuleType:
+    """Import ``aiohttp_auth/digest/`` at *rev* as the package ``aiohttp_auth._digest_at_rev``."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPOSITORY), "archive", rev, "aiohttp_auth/digest"],  # noqa: S607
+        capture_output=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(directory, filter="data")
+    package = directory / "aiohttp_auth" / "digest"
+    spec = importlib.util.spec_from_file_location(
+        "aiohttp_auth._digest_at_rev",
+        package / "__init__.py",
+        submodule_search_locations=[str(package)],
+    )
     assert spec is not None
     assert spec.loader is not None
     loaded = importlib.util.module_from_spec(spec)
@@ -61,34 +77,13 @@ def _load(module: str, source: str, directory: Path) -> ModuleType:
     return loaded
 
 
-def _git_show(rev: str, path: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(REPOSITORY), "show", f"{rev}:{path}"],  # noqa: S607 - git on PATH
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    ).stdout
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], add_help=False)
     parser.add_argument("--rev", default="HEAD", help="the git revision to compare with")
     args, rest = parser.parse_known_args()
     with tempfile.TemporaryDirectory() as directory:
-        spaces = _load(
-            "_spaces_at_rev",
-            _git_show(args.rev, "aiohttp_auth/digest/spaces.py"),
-            Path(directory),
-        )
-        middleware = _load(
-            "_middleware_at_rev",
-            _git_show(args.rev, "aiohttp_auth/digest/middleware.py"),
-            Path(directory),
-        )
-    # Its `from .spaces import ...` found the working tree's spaces: use the revision's.
-    middleware.ProtectionSpaces = spaces.ProtectionSpaces  # type: ignore[attr-defined]
-    middleware.space_prefixes = spaces.space_prefixes  # type: ignore[attr-defined]
+        digest = _load_digest_at(args.rev, Path(directory))
+    middleware = importlib.import_module(f"{digest.__name__}.middleware")
 
     name = f"Digest SHA-256 (aiohttp_auth, {args.rev})"
     variants = {kept: CATALOGUE.variants[kept] for kept in KEPT}

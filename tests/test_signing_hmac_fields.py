@@ -330,7 +330,7 @@ async def test_compressed_body_cannot_be_signed() -> None:
             await session.post(server.make_url("/echo"), data=b"x" * 64, compress="deflate")
 
 
-@pytest.mark.skipif(HAS_AS_BYTES, reason="aiohttp >= 3.12.1 reads streams with as_bytes()")
+@pytest.mark.usefixtures("without_as_bytes")
 async def test_streaming_body_on_aiohttp_3_12_0_is_refused_not_sent_unsigned(
     prime: LocalServer,
 ) -> None:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 
 from aiohttp_auth import BasicAuthMiddleware, OAuth2Middleware
 from aiohttp_auth.oauth2 import ClientCredentials, grant_from_issuer
@@ -95,4 +96,20 @@ async def test_faults_and_records_name_paths_inside_the_mounted_server(
         async with session.get(metadata_url) as response:
             assert response.status == 502
     assert [call.status for call in config.token_requests] == [503, 200]
+    assert [call.endpoint for call in config.token_requests] == ["/token", "/token"]
+    # The record of every request keeps the path as received, prefix included.
+    assert [request.path for request in config.requests] == [
+        f"{PREFIX}/token",
+        f"{PREFIX}/token",
+        f"{PREFIX}/.well-known/openid-configuration",
+    ]
     assert not config.faults  # each fault taken by the request it was planned for
+
+
+def test_the_issuer_of_a_request_to_another_application_is_its_origin() -> None:
+    # A handler of the application the server is mounted in may ask too.
+    config = AuthorizationServerConfig()
+    outer = web.Application()
+    outer.router.add_get("/own", own_route)
+    request = make_mocked_request("GET", "/own", app=outer)
+    assert config.issuer_for(request) == str(request.url.origin())

@@ -2,8 +2,8 @@
 
 [`Answerer`][] keeps the protection spaces of origins and of proxies for one
 login, learns a new one from each challenge, and computes the answers a
-request carries. It takes plain values (status, header lines, URLs) and
-returns plain values; the middleware reads them from aiohttp and sets the
+request carries. It takes plain values (the side that challenged, header
+lines, URLs) and returns plain values; the middleware reads them from aiohttp and sets the
 headers.
 """
 
@@ -79,18 +79,19 @@ class Answerer:
                     f"challenge: {'; '.join(problems)}"
                 )
             return None
+        if proxy is None:
+            prefixes = space_prefixes(challenge.domain, url, admits)
+            space = self.spaces.learn(challenge, prefixes)
+        else:  # RFC 7616 §3.3: a proxy's protection space is the whole proxy.
+            space = self.proxy_spaces.learn(challenge, ((Origin.of(proxy), ""),))
         logger.debug(
             "DigestAuthMiddleware: %s challenge for realm %r from %s (stale=%s)",
-            challenge.algorithm,
+            space.credentials.algorithm.name,
             challenge.realm,
             safe_url(url),
             challenge.stale,
         )
-        if proxy is None:
-            prefixes = space_prefixes(challenge.domain, url, admits)
-            return self.spaces.learn(challenge, prefixes)
-        # RFC 7616 §3.3: a proxy's protection space is the whole proxy.
-        return self.proxy_spaces.learn(challenge, ((Origin.of(proxy), ""),))
+        return space
 
     def answers(self, url: URL, proxy: URL | None, learned: Learned | None) -> list[Answer]:
         """Answer every known space that covers a request, and *learned* (RFC 7616 §3.4).

@@ -126,7 +126,7 @@ class DigestExchange(AuthMiddleware):
             logger.warning(
                 "DigestAuthMiddleware: cannot answer the challenge from %s: %s; returning the %d",
                 safe_url(request.url),
-                "qop auth-int needs the body: a stream or file aiohttp < 3.12.1 cannot read"
+                "qop auth-int needs the body, which aiohttp < 3.12.1 cannot read before sending"
                 if learned[1].credentials.needs_body
                 else "its nonce has used every nonce count",
                 response.status,

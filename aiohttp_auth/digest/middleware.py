@@ -49,10 +49,10 @@ from yarl import URL
 from .._origins import OriginsArg
 from .._redact import redacted_repr
 from ..errors import ConfigurationError
-from .answers import ORIGIN, PROXY, Answer
+from .answers import ORIGIN, Answer
 from .cnonces import CNONCE_BYTES, client_nonces
 from .credentials import DigestCredentials
-from .exchange import DigestExchange
+from .exchange import CHALLENGE_STATUSES, DigestExchange, OriginKey
 from .protocol import make_cnonce
 from .spaces import ProtectionSpace
 
@@ -60,16 +60,11 @@ __all__ = ["DigestAuthMiddleware"]
 
 # Control characters in a login are a mistake (a newline read from a file).
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-# The statuses of a challenge: the origin's (401) and a proxy's (407).
-_CHALLENGE_STATUSES: Final = frozenset({ORIGIN.status, PROXY.status})
-
-# (scheme, host, port): an Origin, or a plain tuple equal to one.
-_OriginKey: TypeAlias = tuple[str, str, int]
 # What answering a URL in a known whole-origin space takes: the URL, the spaces
 # index it was found in (the route holds while that index does), the space, the
 # origin and the request-target (RFC 9112 §3.2.1 origin-form).
 _Route: TypeAlias = tuple[
-    URL, Mapping[_OriginKey, ProtectionSpace], ProtectionSpace, _OriginKey, str
+    URL, Mapping[OriginKey, ProtectionSpace], ProtectionSpace, OriginKey, str
 ]
 # The origin's header names as istr: multidict finds them without case-folding.
 _AUTHORIZATION: Final = hdrs.AUTHORIZATION
@@ -181,7 +176,7 @@ class DigestAuthMiddleware(DigestExchange):
             return answered
         return self._probe_or_exchange(request, handler, url, origin)
 
-    def _route_for(self, url: URL, origin: _OriginKey) -> _Route | None:
+    def _route_for(self, url: URL, origin: OriginKey) -> _Route | None:
         """Return what ``_answered`` needs for *url*, if a known space covers its whole origin."""
         whole_origins = self._spaces.whole_origins
         space = whole_origins.get(origin) if self._preemptive else None
@@ -221,7 +216,7 @@ class DigestAuthMiddleware(DigestExchange):
         """Send a request answered by ``_answered``; settle what the response asks."""
         response = await handler(request)
         if (
-            response.status in _CHALLENGE_STATUSES
+            response.status in CHALLENGE_STATUSES
             or _AUTHENTICATION_INFO in response.headers
             or (self._probing and route[3] in self._probing)
         ):

@@ -98,9 +98,9 @@ def _token_fields(document: object) -> dict[str, Any]:
         "access_token": access_token,
         "token_type": token_type,
         "expires_at": _stored_time(document, "expires_at"),
-        "refresh_token": _stored_str(document, "refresh_token"),
-        "scope": _stored_str(document, "scope"),
-        "id_token": _stored_str(document, "id_token"),
+        "refresh_token": optional_str(document, "refresh_token"),
+        "scope": optional_str(document, "scope"),
+        "id_token": optional_str(document, "id_token"),
         "extra": extra,
         "issued_at": _stored_time(document, "issued_at"),
     }
@@ -112,7 +112,8 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _stored_str(document: Mapping[str, Any], name: str) -> str | None:
+def optional_str(document: Mapping[str, Any], name: str) -> str | None:
+    """Return the string *name* of *document*, or None; anything else is a ``TokenError``."""
     value = document.get(name)
     if value is None or isinstance(value, str):
         return value

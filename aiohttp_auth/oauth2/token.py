@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from .._redact import redacted, redacted_repr
 from ..errors import ConfigurationError, TokenError
-from ._token_json import token_fields_from_json, token_to_json
+from ._token_json import optional_str, token_fields_from_json, token_to_json
 
 __all__ = ["Token"]
 
@@ -63,13 +63,6 @@ def _parse_expires_in(value: object) -> float | None:
     if not math.isfinite(value) or value < 0:
         raise TokenError("expires_in must be a finite number of seconds, at least 0")
     return float(value) or None
-
-
-def _optional_str(fields: Mapping[str, Any], name: str) -> str | None:
-    value = fields.get(name)
-    if value is None or isinstance(value, str):
-        return value
-    raise TokenError(f"{name} must be a string, got {type(value).__name__}")
 
 
 def _parse_scope(value: object) -> str | None:
@@ -150,15 +143,15 @@ class Token:
             raise TokenError(f"access_token must be a string, got {type(access_token).__name__}")
         if not access_token:
             raise TokenError("access_token is empty")
-        token_type = _optional_str(fields, "token_type") or "Bearer"
+        token_type = optional_str(fields, "token_type") or "Bearer"
         expires_in = _parse_expires_in(fields.get("expires_in"))
         return cls(
             access_token=access_token,
             token_type=token_type,
             expires_at=None if expires_in is None else float(now) + expires_in,
-            refresh_token=_optional_str(fields, "refresh_token") or None,
+            refresh_token=optional_str(fields, "refresh_token") or None,
             scope=_parse_scope(fields.get("scope")),
-            id_token=_optional_str(fields, "id_token") or None,
+            id_token=optional_str(fields, "id_token") or None,
             extra={name: value for name, value in fields.items() if name not in _KNOWN_FIELDS},
             issued_at=float(now),
         )

@@ -35,6 +35,9 @@ The rules, and where they come from:
   meant. A URL string holding ``%20`` (``URL("...?q=a%20b")``) sends a space.
 - **Headers.** See [`aiohttp_auth.signing.canonical_headers`][], which also
   holds the names never signed.
+
+[`AmzDates`][] formats the request date (``X-Amz-Date``) SigV4 and SigV4a
+sign, once per second.
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ from .digest_verify import (
     resolve_algorithm,
     use_nonce,
 )
-from .resource import RecordedRequest, _redirect
+from .resource import RecordedRequest, redirect
 
 __all__ = ["DIGEST_CONFIG", "DigestConfig", "NcCheck", "digest_app"]
 
@@ -272,7 +272,7 @@ async def _handle(request: web.Request) -> web.StreamResponse:
         if request.path.startswith("/digest/"):
             response = await _protected(request, body)
         elif request.path == "/redirect":
-            response = _redirect(request)
+            response = redirect(request)
         elif request.path == "/public":
             response = web.json_response(_describe(request, body) | {"username": None})
         else:

@@ -30,6 +30,7 @@ __all__ = [
     "RecordedRequest",
     "ResourceConfig",
     "recording_handler",
+    "redirect",
     "resource_app",
 ]
 
@@ -155,7 +156,8 @@ _CHECKS: Final = {
 _REDIRECT_STATUSES: Final = frozenset({"301", "302", "303", "307", "308"})
 
 
-def _redirect(request: web.Request) -> web.StreamResponse:
+def redirect(request: web.Request) -> web.StreamResponse:
+    """Answer ``/redirect?to=<URL>[&status=...]`` with that redirect (302 by default)."""
     target = request.query.get("to")
     status = request.query.get("status", "302")
     if not target or status not in _REDIRECT_STATUSES:
@@ -170,7 +172,7 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     body = await request.read()
     config.requests.append(RecordedRequest.of(request, body))
     if request.path == "/redirect":
-        return _redirect(request)
+        return redirect(request)
     check = _CHECKS.get(request.path)
     if check is not None and not check[0](config, request):
         return web.json_response(

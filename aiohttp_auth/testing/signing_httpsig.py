@@ -37,7 +37,7 @@ from ..signing.httpsig_keys import VerifyingKeyArg
 from ..signing.httpsig_message import TargetURI, normalise_authority
 from ..signing.httpsig_policy import VerificationPolicy
 from ..signing.httpsig_verify import VerifiedSignature, verify_request
-from .resource import RecordedRequest, _redirect, recording_handler
+from .resource import RecordedRequest, recording_handler, redirect
 
 __all__ = ["HTTPSIG_CONFIG", "HTTPSigConfig", "httpsig_app"]
 
@@ -192,7 +192,7 @@ def _respond(config: HTTPSigConfig, request: web.Request, body: bytes) -> web.St
     config.accepted += 1
     config.verified.append(verified)
     if request.path == "/redirect":
-        return _redirect(request)
+        return redirect(request)
     return _describe(request, body, verified)
 
 

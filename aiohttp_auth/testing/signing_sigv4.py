@@ -43,7 +43,7 @@ from ..errors import ConfigurationError
 from ..signing.credentials import AwsCredentials
 from ..signing.sigv4 import SigV4Signer
 from ..signing.sigv4_scheme import check_scope_part
-from .resource import RecordedRequest, _redirect, recording_handler
+from .resource import RecordedRequest, recording_handler, redirect
 from .signing_sigv4_claim import ReceivedRequest, SigV4Refusal
 from .signing_sigv4_verify import VerifiedSigV4, verify_sigv4
 
@@ -224,7 +224,7 @@ def _respond(config: SigV4Config, request: web.Request, body: bytes) -> web.Stre
     config.accepted += 1
     config.verified.append(verified)
     if request.path == "/redirect":
-        return _redirect(request)
+        return redirect(request)
     name = _object_key(config, request)
     if name is not None:
         return _serve_object(config, request, name, verified.body)

@@ -14,7 +14,7 @@ from .device import device_authorization, device_decision, device_page
 from .endpoints import introspect, revoke, token
 from .faults import apply_fault
 from .metadata import jwks, metadata, openid_configuration
-from .mount import TOKEN_ROUTE, local_path
+from .mount import TOKEN_PATH, TOKEN_ROUTE, local_path
 from .protocol import form_endpoint
 from .resource import protected_resource
 
@@ -22,7 +22,7 @@ __all__ = ["authorization_server_app"]
 
 
 # The form endpoints apply their own faults, to record them with the call.
-_FORM_ENDPOINTS: Final = frozenset({"/token", "/device_authorization", "/revoke", "/introspect"})
+_FORM_ENDPOINTS: Final = frozenset({TOKEN_PATH, "/device_authorization", "/revoke", "/introspect"})
 
 
 @web.middleware
@@ -73,7 +73,7 @@ def authorization_server_app(config: AuthorizationServerConfig | None = None) ->
     router = app.router
     router.add_get("/.well-known/oauth-authorization-server", metadata)
     router.add_get("/.well-known/openid-configuration", openid_configuration)
-    router.add_post("/token", form_endpoint(token), name=TOKEN_ROUTE)
+    router.add_post(TOKEN_PATH, form_endpoint(token), name=TOKEN_ROUTE)
     router.add_get("/authorize", authorize)
     router.add_post("/device_authorization", form_endpoint(device_authorization))
     router.add_get("/device", device_page)

@@ -775,6 +775,7 @@ async def test_redirect_route_and_unknown_paths(make_peer: PeerFactory) -> None:
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
+        ({"realm": ""}, "give the protection space a name"),
         ({"algorithms": []}, "offer at least one algorithm"),
         ({"algorithms": ["SHA-3"]}, "'SHA-3' is not available"),
         ({"algorithms": ["MD5-sess"], "qop": ()}, "'MD5-sess' needs a qop"),

@@ -47,9 +47,11 @@ def _shown(value: object, limit: int = 100) -> str:
 def _parse_url(value: str) -> tuple[URL | None, bool]:
     """Parse *value*: the URL (None if yarl cannot), and whether it is absolute http(s)."""
     try:
+        # A lone surrogate is valid JSON text but no URL: yarl would drop it silently.
+        value.encode()
         url = URL(value)
         host = url.raw_host
-    except (ValueError, TypeError, IndexError):
+    except (ValueError, TypeError, IndexError):  # UnicodeEncodeError is a ValueError
         return None, False
     return url, url.scheme in ("http", "https") and bool(host)
 

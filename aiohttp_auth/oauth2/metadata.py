@@ -167,7 +167,9 @@ class ServerMetadata:
         """
         validation.check_issuer(issuer, allow_http=allow_http)
         where = f"The metadata at {safe_url(url)}" if url else f"The metadata of {issuer}"
-        raw = body.encode("utf-8") if isinstance(body, str) else body
+        # surrogatepass: a lone surrogate in text reads as it does in bytes (json
+        # decodes bytes so), not as a UnicodeEncodeError.
+        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
         document = validation.decode_document(raw)
         if document is None:
             raise TokenError(

@@ -13,6 +13,7 @@ while aiohttp sends them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Final, cast
 
@@ -29,6 +30,7 @@ from .sigv4 import SigV4Signer
 __all__ = ["sign_streaming_upload"]
 
 _DECODED_LENGTH: Final = "X-Amz-Decoded-Content-Length"
+_LENGTH: Final = re.compile(r"[0-9]{1,19}")
 
 
 def sign_streaming_upload(
@@ -67,7 +69,8 @@ def sign_streaming_upload(
         )
     headers = request.headers
     declared = headers.get(_DECODED_LENGTH) or headers.get(hdrs.CONTENT_LENGTH)
-    if declared is None or not declared.isdigit():
+    # ASCII digits only: isdigit() also takes "²", which int() refuses.
+    if declared is None or not _LENGTH.fullmatch(declared):
         raise SigningError(
             f"S3 needs the length of a streaming upload to sign it ({safe_url(request.url)}): "
             "pass headers={'Content-Length': str(size)}, send bytes or a file, "

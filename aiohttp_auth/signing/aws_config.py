@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from .credentials import AwsCredentials, CredentialsProvider, StaticCredentials
 
 __all__ = ["AwsProfile", "load_profile", "parse_profiles", "profile_credentials"]
 
+_SECONDS: Final = re.compile(r"[0-9]{1,5}")
 MAX_SOURCE_PROFILES: Final = 8
 """How long a chain of ``source_profile`` references may be."""
 
@@ -267,7 +269,8 @@ def _duration(name: str, values: Mapping[str, str]) -> int | None:
     raw = _get(values, "duration_seconds")
     if raw is None:
         return None
-    if not raw.isdigit() or not 900 <= int(raw) <= 43200:
+    # isdigit() also takes "²" and other digits int() refuses.
+    if not _SECONDS.fullmatch(raw) or not 900 <= int(raw) <= 43200:
         raise CredentialError(
             f"profile {name!r}: duration_seconds must be a whole number from 900 to 43200, "
             f"got {raw!r}"

@@ -137,6 +137,13 @@ def canonical_path(raw_path: str, *, normalize: bool = True, double_encode: bool
         raw_path = _remove_dot_segments(raw_path)
     if double_encode:
         return uri_encode(raw_path, keep_slash=True)
+    if not raw_path.isascii():
+        # aiohttp hands undecodable bytes over as lone surrogates, which the
+        # string to sign could not be encoded with.
+        try:
+            raw_path.encode()
+        except UnicodeEncodeError:
+            raise _not_unicode() from None
     return raw_path
 
 

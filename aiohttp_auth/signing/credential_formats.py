@@ -55,7 +55,9 @@ def parse_assume_role_response(body: bytes, status: int = 200) -> AwsCredentials
     """
     try:
         root = ET.fromstring(body)  # noqa: S314 - a bounded body from the STS endpoint
-    except ET.ParseError:
+    except (ET.ParseError, ValueError, LookupError):
+        # expat raises ValueError and LookupError, not ParseError, for an
+        # encoding declaration it cannot read ("utf-32", "cp932", "nope").
         raise CredentialError(
             f"STS answered HTTP {status} with a body that is not XML: check the STS endpoint URL"
         ) from None
@@ -87,7 +89,8 @@ def parse_process_output(output: bytes) -> AwsCredentials:
     """
     try:
         document: Any = json.loads(output)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: arrays nested a few thousand deep exhaust json's stack.
         raise CredentialError("credential_process printed something that is not JSON") from None
     if not isinstance(document, dict):
         raise CredentialError("credential_process printed JSON that is not an object")

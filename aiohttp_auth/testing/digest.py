@@ -155,11 +155,14 @@ class DigestConfig:
         """Check the settings; [`digest_app`][aiohttp_auth.testing.digest.digest_app] calls it too.
 
         Raises:
-            ConfigurationError: no algorithm, an algorithm this Python cannot
+            ConfigurationError: an empty realm, no algorithm, an algorithm this Python cannot
                 compute, a qop other than ``auth`` and ``auth-int``, a
                 ``-sess`` algorithm without qop (its cnonce needs one, RFC 7616
                 §3.4.2), a lifetime below 1, or an unknown *nc_check*.
         """
+        if not self.realm:
+            # Answers must echo the realm, and an empty one reads as missing.
+            raise ConfigurationError("DigestConfig.realm: give the protection space a name")
         if not self.algorithms:
             raise ConfigurationError("DigestConfig.algorithms: offer at least one algorithm")
         for name in self.algorithms:

@@ -9,6 +9,7 @@ Requests (AWS Signature Version 4)"). [`read_claim`][] reads either into one
 
 from __future__ import annotations
 
+import re
 from typing import Final, Literal, NamedTuple
 from urllib.parse import unquote
 
@@ -25,6 +26,9 @@ __all__ = [
 
 _ALGORITHM: Final = AWS4.algorithm
 _SIGNATURE_PARAMETER: Final = "X-Amz-Signature"
+# ASCII digits only: str.isdigit() also takes "²", which int() refuses, and
+# int() refuses more than 4300 digits.
+_EXPIRES: Final = re.compile(r"[0-9]{1,16}")
 
 
 class ReceivedRequest(NamedTuple):
@@ -154,7 +158,7 @@ def _query_claim(parameters: dict[str, str], received: ReceivedRequest) -> SigV4
     if missing:
         raise malformed("presigned", f"the query has no {', '.join(missing)}")
     expires = parameters["X-Amz-Expires"]
-    if not expires.isdigit() or not 1 <= int(expires) <= MAX_PRESIGN_EXPIRES:
+    if _EXPIRES.fullmatch(expires) is None or not 1 <= int(expires) <= MAX_PRESIGN_EXPIRES:
         raise malformed(
             "presigned", f"X-Amz-Expires must be 1 to {MAX_PRESIGN_EXPIRES} s, not {expires!r}"
         )

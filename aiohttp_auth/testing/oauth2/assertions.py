@@ -13,7 +13,6 @@ joserfc and cryptography are imported inside the functions, so importing
 from __future__ import annotations
 
 import base64
-import binascii
 import functools
 import json
 from collections.abc import Collection, Iterable, Mapping
@@ -71,10 +70,18 @@ def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
+def _no_constant(name: str) -> None:
+    # json takes NaN and Infinity, which are not JSON (RFC 8259 §6): an "exp" of
+    # Infinity would make an assertion that never expires.
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _json_part(part: str) -> dict[str, Any]:
     try:
-        value = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except (binascii.Error, ValueError):
+        value = json.loads(
+            base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)), parse_constant=_no_constant
+        )
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         raise InvalidJWT("a part is not base64url-encoded JSON") from None
     if not isinstance(value, dict):
         raise InvalidJWT("a part is not a JSON object")

@@ -10,7 +10,6 @@ and only one per request (RFC 6749 §2.3).
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -147,7 +146,7 @@ def _basic(
         )
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text
         raise OAuthError(
             "invalid_client", "Basic credentials are not base64 of UTF-8", basic_challenge=True
         ) from None

@@ -61,7 +61,7 @@ from .digest_verify import (
     resolve_algorithm,
     use_nonce,
 )
-from .resource import RecordedRequest, redirect
+from .resource import RecordedRequest, recording_app, redirect
 
 __all__ = ["DIGEST_CONFIG", "DigestConfig", "NcCheck", "digest_app"]
 
@@ -248,7 +248,7 @@ def _refused_response(request: web.Request, book: NonceBook, refusal: Refusal) -
     )
 
 
-async def _protected(request: web.Request, body: bytes) -> web.Response:
+def _protected(request: web.Request, body: bytes) -> web.Response:
     config, book = request.app[DIGEST_CONFIG], request.app[_NONCES]
     value = request.headers.get(hdrs.PROXY_AUTHORIZATION if config.proxy else hdrs.AUTHORIZATION)
     try:
@@ -266,25 +266,14 @@ async def _protected(request: web.Request, body: bytes) -> web.Response:
     return _accepted_response(request, body, book, answer)
 
 
-async def _handle(request: web.Request) -> web.StreamResponse:
-    config = request.app[DIGEST_CONFIG]
-    body = await request.read()
-    config.requests.append(RecordedRequest.of(request, body))
-    response: web.StreamResponse
-    try:
-        if request.path.startswith("/digest/"):
-            response = await _protected(request, body)
-        elif request.path == "/redirect":
-            response = redirect(request)
-        elif request.path == "/public":
-            response = web.json_response(_describe(request, body) | {"username": None})
-        else:
-            raise web.HTTPNotFound()
-    except web.HTTPException as error:
-        config.statuses.append(error.status)
-        raise
-    config.statuses.append(response.status)
-    return response
+def _respond(config: DigestConfig, request: web.Request, body: bytes) -> web.StreamResponse:
+    if request.path.startswith("/digest/"):
+        return _protected(request, body)
+    if request.path == "/redirect":
+        return redirect(request)
+    if request.path == "/public":
+        return web.json_response(_describe(request, body) | {"username": None})
+    raise web.HTTPNotFound()
 
 
 def digest_app(config: DigestConfig | None = None) -> web.Application:
@@ -296,8 +285,6 @@ def digest_app(config: DigestConfig | None = None) -> web.Application:
     """
     config = config if config is not None else DigestConfig()
     config.validate()
-    app = web.Application()
-    app[DIGEST_CONFIG] = config
+    app = recording_app(DIGEST_CONFIG, config, _respond)
     app[_NONCES] = NonceBook()
-    app.router.add_route("*", "/{tail:.*}", _handle)
     return app

@@ -28,6 +28,7 @@ __all__ = [
     "RESOURCE_CONFIG",
     "RecordedRequest",
     "ResourceConfig",
+    "recording_app",
     "recording_handler",
     "redirect",
     "resource_app",
@@ -223,3 +224,18 @@ def recording_handler(
         return response
 
     return handle
+
+
+def recording_app(
+    key: web.AppKey[RecordsT],
+    config: RecordsT,
+    respond: Callable[[RecordsT, web.Request, bytes], web.StreamResponse],
+) -> web.Application:
+    """Build an application that answers every path with *respond*, recording each request.
+
+    *config* is stored under *key*, where [`recording_handler`][] and the test find it.
+    """
+    app = web.Application()
+    app[key] = config
+    app.router.add_route("*", "/{tail:.*}", recording_handler(key, respond))
+    return app

@@ -37,7 +37,7 @@ from ..signing.httpsig_keys import VerifyingKeyArg
 from ..signing.httpsig_message import TargetURI, normalise_authority
 from ..signing.httpsig_policy import VerificationPolicy
 from ..signing.httpsig_verify import VerifiedSignature, verify_request
-from .resource import RecordedRequest, recording_handler, redirect
+from .resource import RecordedRequest, recording_app, redirect
 
 __all__ = ["HTTPSIG_CONFIG", "HTTPSigConfig", "httpsig_app"]
 
@@ -205,7 +205,4 @@ def httpsig_app(config: HTTPSigConfig | None = None) -> web.Application:
     """
     config = config if config is not None else HTTPSigConfig()
     config.validate()
-    app = web.Application()
-    app[HTTPSIG_CONFIG] = config
-    app.router.add_route("*", "/{tail:.*}", recording_handler(HTTPSIG_CONFIG, _respond))
-    return app
+    return recording_app(HTTPSIG_CONFIG, config, _respond)

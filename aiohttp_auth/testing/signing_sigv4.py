@@ -43,7 +43,7 @@ from ..errors import ConfigurationError
 from ..signing.credentials import AwsCredentials
 from ..signing.sigv4 import SigV4Signer
 from ..signing.sigv4_scheme import check_scope_part
-from .resource import RecordedRequest, recording_handler, redirect
+from .resource import RecordedRequest, recording_app, redirect
 from .signing_sigv4_claim import ReceivedRequest, SigV4Refusal
 from .signing_sigv4_verify import VerifiedSigV4, verify_sigv4
 
@@ -240,7 +240,4 @@ def sigv4_app(config: SigV4Config | None = None) -> web.Application:
     """
     config = config if config is not None else SigV4Config()
     config.validate()
-    app = web.Application()
-    app[SIGV4_CONFIG] = config
-    app.router.add_route("*", "/{tail:.*}", recording_handler(SIGV4_CONFIG, _respond))
-    return app
+    return recording_app(SIGV4_CONFIG, config, _respond)

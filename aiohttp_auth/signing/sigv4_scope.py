@@ -55,6 +55,11 @@ class ScopeSigner:
         normalize_path: remove ``.``, ``..`` and empty path segments first.
         omit_session_token: send the session token but leave it out of the
             signature.
+        scope_tail: what follows the date in the credential scope; by default
+            ``/{region}/{service}/{terminator}``.
+
+    A subclass changes how the string to sign is signed by overriding
+    ``_signature`` (SigV4a signs with an ECDSA key, not an HMAC one).
     """
 
     def __init__(
@@ -66,6 +71,7 @@ class ScopeSigner:
         s3: bool,
         normalize_path: bool,
         omit_session_token: bool,
+        scope_tail: str | None = None,
     ) -> None:
         self._region = region
         self._service = service
@@ -73,7 +79,7 @@ class ScopeSigner:
         self._s3 = s3
         self._normalize_path = normalize_path
         self._omit_session_token = omit_session_token
-        self._scope_tail = f"/{region}/{service}/{scheme.terminator}"
+        self._scope_tail = scope_tail or f"/{region}/{service}/{scheme.terminator}"
         self._encoded_scope_tail = uri_encode(self._scope_tail)
         self._keys: dict[tuple[str, str], bytes] = {}
         # (second, formatted date), replaced as one tuple so that threads
@@ -98,21 +104,33 @@ class ScopeSigner:
             self._keys[(secret_access_key, date)] = key
         return key
 
-    def _signature(self, secret: str, request_date: str, scope: str, canonical: str) -> str:
+    def _string_to_sign(self, request_date: str, scope: str, canonical: str) -> bytes:
+        """AWS "Create a string to sign": the algorithm, date, scope and canonical hash."""
         digest = hashlib.sha256(canonical.encode()).hexdigest()
-        string_to_sign = f"{self._scheme.algorithm}\n{request_date}\n{scope}\n{digest}"
+        return f"{self._scheme.algorithm}\n{request_date}\n{scope}\n{digest}".encode()
+
+    def _signature(
+        self, access_key_id: str, secret: str, request_date: str, scope: str, canonical: str
+    ) -> str:
+        string_to_sign = self._string_to_sign(request_date, scope, canonical)
         key = self.signing_key(secret, request_date[:8])
-        return hmac.digest(key, string_to_sign.encode(), "sha256").hex()
+        return hmac.digest(key, string_to_sign, "sha256").hex()
 
     def _token(self, access_key_id: str, secret: str, session_token: str | None) -> str | None:
         # The key id goes into a header and a URL as is: refuse what would
         # corrupt them rather than send a request that cannot verify.
-        if not (access_key_id.isascii() and access_key_id.isprintable()) or not (
-            access_key_id and secret
-        ):
+        missing = (
+            "access key id"
+            if not access_key_id
+            else "secret of the access key id"
+            if not secret
+            else None
+        )
+        if missing is not None:
+            raise SigningError(f"The {missing} is empty; check the credentials provider.")
+        if not (access_key_id.isascii() and access_key_id.isprintable()):
             raise SigningError(
-                "The access key id and secret must be non-empty, and the key id "
-                "printable ASCII; check the credentials provider."
+                "The access key id must be printable ASCII; check the credentials provider."
             )
         if not session_token:
             return None
@@ -174,7 +192,9 @@ class ScopeSigner:
             raise SigningError(_NO_HOST)
         query = canonical_query(raw_query)
         canonical = self._canonical(method, raw_path, query, block, signed, payload_hash)
-        signature = self._signature(secret_access_key, request_date, scope, canonical)
+        signature = self._signature(
+            access_key_id, secret_access_key, request_date, scope, canonical
+        )
         if token is not None and self._omit_session_token:
             added.append((scheme.security_token_header, token))
         authorization = (
@@ -192,6 +212,7 @@ class ScopeSigner:
         timestamp: float,
         expires: int,
         unsigned: frozenset[str],
+        extra_parameters: Sequence[tuple[str, str]] = (),
     ) -> str:
         """Return the query string of a presigned URL (S3 API, "Using Query Parameters").
 
@@ -202,6 +223,8 @@ class ScopeSigner:
             timestamp: the signing time in epoch seconds.
             expires: the seconds the URL stays valid, checked by the caller.
             unsigned: lower-case names of the request's headers left out.
+            extra_parameters: more signed query parameters, encoded already,
+                sent after the session token (SigV4a's region set).
 
         Raises:
             SigningError: no ``Host`` header, a header that cannot be signed,
@@ -223,11 +246,16 @@ class ScopeSigner:
             expires=expires,
         )
         token = self._token(access_key_id, secret_access_key, session_token)
+        token_parameter = []
         if token is not None:
-            parameters.append((self._scheme.security_token_header, uri_encode(token)))
+            token_parameter = [(self._scheme.security_token_header, uri_encode(token))]
         # The parameters are canonical already: sort them in as they are.
-        omit = self._omit_session_token and token is not None
-        signed_parameters = parameters[:-1] if omit else parameters
+        signed_parameters = [
+            *parameters,
+            *([] if self._omit_session_token else token_parameter),
+            *extra_parameters,
+        ]
+        parameters += [*token_parameter, *extra_parameters]
         canonical = self._canonical(
             method,
             raw_path,
@@ -236,7 +264,9 @@ class ScopeSigner:
             signed,
             payload_hash,
         )
-        signature = self._signature(secret_access_key, request_date, scope, canonical)
+        signature = self._signature(
+            access_key_id, secret_access_key, request_date, scope, canonical
+        )
         parameters.append((f"{self._scheme.header_prefix}Signature", signature))
         query = "&".join([f"{name}={value}" for name, value in parameters])
         return f"{raw_query}&{query}" if raw_query else query

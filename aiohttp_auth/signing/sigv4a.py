@@ -23,7 +23,6 @@ the per-request work is the canonical request, one SHA-256 and one ECDSA signatu
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Sequence
 from typing import Final
 
@@ -32,17 +31,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .._redact import redacted_repr
 from ..errors import SigningError
-from .canonical import AmzDates, canonical_path, canonical_query, uri_encode
-from .canonical_headers import UNSIGNED_HEADERS, canonical_headers
-from .sigv4_query import auth_parameters, check_expires, check_unsigned_query
+from .canonical import uri_encode
+from .canonical_headers import UNSIGNED_HEADERS
+from .sigv4_query import check_expires, check_unsigned_query
 from .sigv4_scheme import EMPTY_SHA256, UNSIGNED_PAYLOAD, check_scope_part
+from .sigv4_scope import ScopeSigner
 from .sigv4a_key import SigV4aKeyCache
 from .sigv4a_scheme import AWS4A, REGION_SET_HEADER, has_region_set, region_set_value
 
 __all__ = ["AWS4A", "REGION_SET_HEADER", "SigV4aSigner"]
 
 _ECDSA_SHA256: Final = ec.ECDSA(hashes.SHA256())
-_NO_HOST: Final = "The request has no Host header; SigV4a requires it to be signed."
 
 
 class SigV4aSigner:
@@ -86,12 +85,16 @@ class SigV4aSigner:
         # The caller's copies of the headers the signer sets are replaced, not signed.
         own = ("x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "x-amz-region-set")
         self._skip = self._unsigned | frozenset(own)
-        self._scope_tail = f"/{service}/{AWS4A.terminator}"
-        self._region_set_parameter = f"&{REGION_SET_HEADER}={uri_encode(self.region_set)}"
         self._keys = SigV4aKeyCache(key_cache_size)
-        # (second, request date) in one tuple, so that threads never pair one second's
-        # date with another's.
-        self._request_date = AmzDates()
+        self._scope = _RegionSetScope(
+            self._keys,
+            self.service,
+            s3=self.s3,
+            normalize_path=self.normalize_path,
+            omit_session_token=omit_session_token,
+        )
+        self._region_set_header = [(REGION_SET_HEADER, self.region_set)]
+        self._region_set_parameter = [(REGION_SET_HEADER, uri_encode(self.region_set))]
 
     def __repr__(self) -> str:
         return redacted_repr(
@@ -113,23 +116,6 @@ class SigV4aSigner:
             SigningError: the access key id or the secret is empty.
         """
         return self._keys.get(access_key_id, secret_access_key)
-
-    def _canonical(
-        self, method: str, raw_path: str, raw_query: str, block: str, signed: str, payload: str
-    ) -> str:
-        path = canonical_path(raw_path, normalize=self.normalize_path, double_encode=not self.s3)
-        return "\n".join(
-            (method.upper(), path, canonical_query(raw_query), block, signed, payload)
-        )
-
-    def _signature(
-        self, access_key_id: str, secret: str, request_date: str, scope: str, canonical: str
-    ) -> str:
-        # AWS "Create a string to sign": as SigV4, with the SigV4a algorithm and scope.
-        digest = hashlib.sha256(canonical.encode()).hexdigest()
-        string_to_sign = f"{AWS4A.algorithm}\n{request_date}\n{scope}\n{digest}"
-        private_key = self._keys.get(access_key_id, secret)
-        return private_key.sign(string_to_sign.encode(), _ECDSA_SHA256).hex()
 
     def sign_headers(
         self,
@@ -170,38 +156,16 @@ class SigV4aSigner:
 
         Raises:
             SigningError: no ``Host`` header, a header that cannot be signed, or an
-                empty access key id or secret.
+                empty access key id or secret. An empty *session_token* counts as none.
         """
         if content_sha256_header is None:
             content_sha256_header = self.s3
-        request_date = self._request_date(timestamp)
-        scope = request_date[:8] + self._scope_tail
-        added: list[tuple[str, str]] = []
-        if session_token is not None and not self.omit_session_token:
-            added.append((AWS4A.security_token_header, session_token))
-        added.append((AWS4A.date_header, request_date))
-        added.append((REGION_SET_HEADER, self.region_set))
-        if content_sha256_header:
-            added.append((AWS4A.content_sha256_header, payload_hash))
-        block, signed = canonical_headers(
-            headers, unsigned_headers=self._skip, added_headers=added
-        )
-        if ";host;" not in f";{signed};":
-            raise SigningError(_NO_HOST)
-        canonical = self._canonical(method, raw_path, raw_query, block, signed, payload_hash)
-        signature = self._signature(
-            access_key_id, secret_access_key, request_date, scope, canonical
-        )
-        if session_token is not None and self.omit_session_token:
-            added.append((AWS4A.security_token_header, session_token))
-        added.append(
-            (
-                "Authorization",
-                f"{AWS4A.algorithm} Credential={access_key_id}/{scope}, "
-                f"SignedHeaders={signed}, Signature={signature}",
-            )
-        )
-        return added
+        request = (method, raw_path, raw_query, headers)
+        keys = (access_key_id, secret_access_key, session_token)
+        added = list(self._region_set_header)
+        return self._scope.sign(
+            request, keys, payload_hash, timestamp, content_sha256_header, added, self._skip
+        )[0]
 
     def presign(
         self,
@@ -254,30 +218,46 @@ class SigV4aSigner:
             )
         if payload_hash is None:
             payload_hash = UNSIGNED_PAYLOAD if self.s3 else EMPTY_SHA256
-        request_date = self._request_date(timestamp)
-        scope = request_date[:8] + self._scope_tail
-        block, signed = canonical_headers(headers, unsigned_headers=self._unsigned)
-        if ";host;" not in f";{signed};":
-            raise SigningError(_NO_HOST)
-        query = auth_parameters(
+        request = (method, raw_path, raw_query, headers)
+        keys = (access_key_id, secret_access_key, session_token)
+        return self._scope.presign(
+            request,
+            keys,
+            payload_hash,
+            timestamp,
+            expires,
+            self._unsigned,
+            extra_parameters=self._region_set_parameter,
+        )
+
+
+class _RegionSetScope(ScopeSigner):
+    """SigV4's computation with SigV4a's scope (no region) and ECDSA signature."""
+
+    def __init__(
+        self,
+        keys: SigV4aKeyCache,
+        service: str,
+        *,
+        s3: bool,
+        normalize_path: bool,
+        omit_session_token: bool,
+    ) -> None:
+        super().__init__(
+            "",
+            service,
             AWS4A,
-            access_key_id=access_key_id,
-            scope=scope,
-            request_date=request_date,
-            signed_headers=signed,
-            expires=expires,
+            s3=s3,
+            normalize_path=normalize_path,
+            omit_session_token=omit_session_token,
+            scope_tail=f"/{service}/{AWS4A.terminator}",
         )
-        if raw_query:
-            query = f"{raw_query}&{query}"
-        token = ""
-        if session_token is not None:
-            token = f"&{AWS4A.security_token_header}={uri_encode(session_token)}"
-        signed_token = "" if self.omit_session_token else token
-        region_set = self._region_set_parameter
-        canonical = self._canonical(
-            method, raw_path, f"{query}{signed_token}{region_set}", block, signed, payload_hash
-        )
-        signature = self._signature(
-            access_key_id, secret_access_key, request_date, scope, canonical
-        )
-        return f"{query}{token}{region_set}&{AWS4A.header_prefix}Signature={signature}"
+        self._private_keys = keys
+
+    def _signature(
+        self, access_key_id: str, secret: str, request_date: str, scope: str, canonical: str
+    ) -> str:
+        # The hex of a DER-encoded ECDSA P-256 / SHA-256 signature of the string to sign.
+        private_key = self._private_keys.get(access_key_id, secret)
+        string_to_sign = self._string_to_sign(request_date, scope, canonical)
+        return private_key.sign(string_to_sign, _ECDSA_SHA256).hex()
